@@ -1,0 +1,237 @@
+package wsproto
+
+import (
+	"context"
+	"errors"
+	"time"
+	"unicode/utf8"
+
+	"github.com/db7c6739/ws/frame"
+)
+
+// Close performs the closing handshake (RFC 6455 §7): it sends a close frame
+// with code and reason, waits up to the close timeout for the peer's close
+// frame, then closes the TCP connection, the server first (§7.1.1). Data
+// messages that arrive meanwhile are discarded unless a read is in progress,
+// which then receives them and the peer's close.
+//
+// It returns nil once the peer answered, an error if the code or reason
+// cannot be sent (frame.ErrInvalidCloseCode, frame.ErrCloseReasonTooLong,
+// frame.ErrInvalidCloseReason; nothing is sent then), ErrClosed if the
+// connection was already closed, and the cause if the handshake did not
+// complete (the connection is closed all the same). Close may be called from
+// any goroutine.
+func (c *Conn) Close(code frame.CloseCode, reason string) error {
+	var payload [frame.MaxControlPayload]byte
+	p, err := frame.AppendClosePayload(payload[:0], code, reason)
+	if err != nil {
+		return err
+	}
+	if !c.sendClose(p) {
+		return ErrClosed
+	}
+	select {
+	case <-c.peerClose:
+	case <-c.closed:
+	default:
+		if c.readLock.CompareAndSwap(false, true) {
+			c.awaitPeerClose()
+			c.readLock.Store(false)
+		} else {
+			t := time.NewTimer(c.closeTimeout)
+			select {
+			case <-c.closed:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+	select {
+	case <-c.peerClose:
+		<-c.closed
+		return nil
+	default:
+	}
+	return c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: errCloseTimeout})
+}
+
+var errCloseTimeout = errors.New("wsproto: peer did not answer the close frame in time")
+
+// CloseNow closes the TCP connection at once, without a closing handshake.
+// Blocked reads and writes return. It returns ErrClosed if the connection was
+// already closed.
+func (c *Conn) CloseNow() error {
+	if c.teardown(ErrClosed) != ErrClosed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// awaitPeerClose reads, as the reader, until the peer's close frame arrives,
+// discarding data, with the close timeout as its deadline.
+func (c *Conn) awaitPeerClose() {
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
+	for c.readErr == nil {
+		if err := c.skipMessage(); err != nil {
+			return
+		}
+		if err := c.nextDataFrame(); err != nil {
+			return
+		}
+	}
+}
+
+// sendClose sends a close frame with payload p unless one was sent already,
+// and reports whether it did. The write is bounded by the close timeout.
+func (c *Conn) sendClose(p []byte) bool {
+	c.frameMu.Lock()
+	sent := c.closeSent
+	c.frameMu.Unlock()
+	if sent {
+		return false
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.closeTimeout))
+	return c.writeControl(frame.OpClose, p) == nil
+}
+
+// closeReceived answers the peer's close frame (echoing its code, §5.5.1)
+// and ends the connection: a server closes TCP at once, a client waits a
+// while for the server to do so (§7.1.1).
+func (c *Conn) closeReceived(ce *CloseError) error {
+	c.readErr = ce
+	var payload [2]byte
+	p, _ := frame.AppendClosePayload(payload[:0], ce.Code, "")
+	c.sendClose(p)
+	close(c.peerClose)
+	if c.client {
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
+		var scratch [64]byte
+		for {
+			if _, err := c.nc.Read(scratch[:]); err != nil {
+				break
+			}
+		}
+	}
+	c.teardown(ce)
+	return ce
+}
+
+// fail fails the connection on a protocol violation (RFC 6455 §7.1.7): it
+// sends a close frame with code, waits a little for the peer's close and
+// closes.
+func (c *Conn) fail(code frame.CloseCode, cause error) error {
+	pe := &ProtocolError{Code: code, Err: cause}
+	c.readErr = pe
+	reason := cause.Error()
+	if len(reason) > frame.MaxCloseReason {
+		reason = reason[:frame.MaxCloseReason]
+		for !utf8.ValidString(reason) {
+			reason = reason[:len(reason)-1]
+		}
+	}
+	var payload [frame.MaxControlPayload]byte
+	p, _ := frame.AppendClosePayload(payload[:0], code, reason)
+	if c.sendClose(p) && !c.gotClose {
+		c.drainUntilClose()
+	}
+	c.teardown(pe)
+	return pe
+}
+
+// drainUntilClose reads frames without judging them, up to the close
+// timeout, until the peer's close frame or the end of the stream, so that
+// the peer reads our close frame before the TCP connection goes (closing
+// with unread data would reset it).
+func (c *Conn) drainUntilClose() {
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
+	rd := &c.rd
+	left := c.frameLeft
+	for {
+		for left > 0 {
+			if rd.buffered() == 0 {
+				if rd.readMore() != nil {
+					return
+				}
+			}
+			k := min(left, int64(rd.buffered()))
+			rd.r += int(k)
+			left -= k
+		}
+		if rd.fill(frame.MinHeaderSize) != nil {
+			return
+		}
+		size := frame.HeaderSize(rd.buf[rd.r+1])
+		if rd.fill(size) != nil {
+			return
+		}
+		// Frames the connection would refuse are skipped too; only a
+		// length that cannot be skipped ends the wait.
+		h, _, err := frame.ParseHeader(rd.buf[rd.r:rd.w])
+		if err == frame.ErrLengthOverflow || h.Opcode == frame.OpClose {
+			return
+		}
+		rd.r += size
+		left = h.Length
+	}
+}
+
+// readFailed ends the connection after the network failed a read.
+func (c *Conn) readFailed(err error) error {
+	ce := &CloseError{Code: frame.CloseAbnormalClosure, Err: err}
+	c.readErr = c.teardown(ce)
+	return c.readErr
+}
+
+// teardown closes the TCP connection once, recording why; it returns the
+// reason recorded first, which later calls report.
+func (c *Conn) teardown(err error) error {
+	c.closeOnce.Do(func() {
+		c.closeMu.Lock()
+		c.closeErr = err
+		c.closeMu.Unlock()
+		_ = c.nc.Close()
+		close(c.closed)
+	})
+	return c.finalErr()
+}
+
+func (c *Conn) finalErr() error {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	return c.closeErr
+}
+
+// sentCloseErr is what a write reports once our close frame has gone out.
+func (c *Conn) sentCloseErr() error {
+	select {
+	case <-c.closed:
+		return c.finalErr()
+	default:
+		return ErrClosed
+	}
+}
+
+// watch arranges for ctx's end to tear the connection down, which unblocks
+// any read or write in progress. A context that cannot end costs nothing.
+func (c *Conn) watch(ctx context.Context) (stop func() bool, err error) {
+	if ctx.Done() == nil {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.AfterFunc(ctx, func() {
+		c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: context.Cause(ctx)})
+	}), nil
+}
+
+// settle ends a watch; if ctx ended during the call, its error is what the
+// call returns.
+func (c *Conn) settle(ctx context.Context, stop func() bool, err error) error {
+	if stop != nil && !stop() && err != nil {
+		if final := c.finalErr(); final != nil {
+			return final
+		}
+	}
+	return err
+}

@@ -1,0 +1,167 @@
+package wsproto
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/db7c6739/ws/frame"
+)
+
+// MessageType is the type of a data message: text or binary.
+type MessageType byte
+
+// The message types (RFC 6455 §5.6).
+const (
+	MessageText   = MessageType(frame.OpText)
+	MessageBinary = MessageType(frame.OpBinary)
+)
+
+func (t MessageType) String() string { return frame.Opcode(t).String() }
+
+// Defaults used when an option is left at its zero value.
+const (
+	// DefaultReadLimit is the largest message a connection accepts unless
+	// told otherwise: 32 MiB, counted after decompression.
+	DefaultReadLimit = 32 << 20
+	// DefaultBufferSize is the size of the read and write buffers lent to a
+	// connection while it is busy.
+	DefaultBufferSize = 4096
+	// DefaultHandshakeTimeout bounds the opening handshake.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultCloseTimeout bounds the wait for the peer's part of the
+	// closing handshake.
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// inlineSize is the size of the buffer every connection owns for reads at a
+// message boundary. It holds a whole small message, so that an idle read
+// pins no pooled buffer and a small message costs one system call.
+const inlineSize = 256
+
+// minBufferSize is the smallest buffer size an option can ask for: a pooled
+// read buffer must take over a full inline one with room to spare.
+const minBufferSize = 2 * inlineSize
+
+// Conn is a WebSocket connection (RFC 6455), the server or the client end.
+//
+// One goroutine may read at a time; any number may write at once. See the
+// package documentation for concurrency, closing and limits.
+type Conn struct {
+	nc           net.Conn
+	client       bool
+	subprotocol  string
+	closeTimeout time.Duration
+
+	// Reading: owned by the goroutine that holds readLock.
+	readLock    atomic.Bool
+	rd          readBuffer
+	readLimit   int64
+	frameLeft   int64 // payload bytes of the current frame not yet read
+	fin         bool  // the current frame ends its message
+	masked      bool
+	mask        [4]byte
+	maskPos     int
+	inMessage   bool // a data message has begun and not ended
+	msgType     MessageType
+	msgSize     int64
+	text        utf8Stream
+	readErr     error // sticky: once set, every read returns it
+	gotClose    bool  // the peer's close frame arrived, valid or not
+	msgReader   messageReader
+	pingHandler func(payload []byte)
+	pongHandler func(payload []byte)
+
+	// Writing: writeLock is held for a whole message, frameMu for a frame,
+	// so control frames go out between the frames of a streamed message.
+	writeLock chan struct{}
+	frameMu   sync.Mutex
+	wpool     *sync.Pool
+	wsize     int
+	hdr       [frame.MaxHeaderSize]byte
+	iov       [2][]byte   // header and payload of a vectored write
+	bufs      net.Buffers // over iov
+	keys      [64]byte    // masking keys drawn from crypto/rand in a batch
+	keyPos    int
+	closeSent bool // under frameMu
+	msgWriter MessageWriter
+
+	// Closing.
+	closeOnce sync.Once
+	closed    chan struct{} // closed once the TCP connection is closed
+	peerClose chan struct{} // closed once the peer's close frame arrived
+	closeMu   sync.Mutex
+	closeErr  error // why the connection ended; returned by later calls
+}
+
+// connConfig is what both roles share when a Conn is made.
+type connConfig struct {
+	readLimit    int64
+	readBuffer   int
+	writeBuffer  int
+	closeTimeout time.Duration
+}
+
+func newConn(nc net.Conn, client bool, subprotocol string, cfg connConfig, buffered []byte) *Conn {
+	if cfg.readLimit == 0 {
+		cfg.readLimit = DefaultReadLimit
+	}
+	if cfg.readBuffer <= 0 {
+		cfg.readBuffer = DefaultBufferSize
+	}
+	if cfg.writeBuffer <= 0 {
+		cfg.writeBuffer = DefaultBufferSize
+	}
+	cfg.readBuffer = max(cfg.readBuffer, minBufferSize)
+	cfg.writeBuffer = max(cfg.writeBuffer, minBufferSize)
+	if cfg.closeTimeout <= 0 {
+		cfg.closeTimeout = DefaultCloseTimeout
+	}
+	c := &Conn{
+		nc:           nc,
+		client:       client,
+		subprotocol:  subprotocol,
+		closeTimeout: cfg.closeTimeout,
+		readLimit:    cfg.readLimit,
+		writeLock:    make(chan struct{}, 1),
+		wpool:        poolFor(cfg.writeBuffer),
+		wsize:        cfg.writeBuffer,
+		keyPos:       len(Conn{}.keys),
+		closed:       make(chan struct{}),
+		peerClose:    make(chan struct{}),
+	}
+	c.rd.init(nc, cfg.readBuffer, buffered)
+	c.msgReader.c = c
+	c.msgWriter.c = c
+	return c
+}
+
+// Subprotocol returns the subprotocol agreed in the handshake, or "".
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the peer's network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// NetConn returns the underlying connection, for deadlines
+// (SetReadDeadline, SetWriteDeadline). Reading or writing it directly
+// corrupts the WebSocket stream.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// SetReadLimit sets the largest message, in bytes, that reads accept; a
+// larger one fails the connection with close 1009 and ErrMessageTooBig.
+// A limit of 0 or less removes it. Call it from the reading goroutine.
+func (c *Conn) SetReadLimit(n int64) { c.readLimit = n }
+
+// SetPingHandler sets a function called with the payload of each ping, after
+// the pong answering it was sent. It runs on the reading goroutine and must
+// not read from c. The payload is valid only during the call.
+func (c *Conn) SetPingHandler(h func(payload []byte)) { c.pingHandler = h }
+
+// SetPongHandler sets a function called with the payload of each pong. It
+// runs on the reading goroutine and must not read from c. The payload is
+// valid only during the call.
+func (c *Conn) SetPongHandler(h func(payload []byte)) { c.pongHandler = h }

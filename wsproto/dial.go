@@ -1,0 +1,149 @@
+package wsproto
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/db7c6739/ws/handshake"
+)
+
+// DialOptions configures the client side. A nil *DialOptions means the zero
+// value, whose every field has a useful default.
+type DialOptions struct {
+	// Header holds extra request headers (not the handshake's own).
+	Header http.Header
+	// Subprotocols to offer, most preferred first.
+	Subprotocols []string
+	// Origin, if set, is sent as the Origin header.
+	Origin string
+	// TLSConfig is used for wss:// URLs; ServerName defaults to the URL's
+	// host.
+	TLSConfig *tls.Config
+	// NetDialContext opens the TCP connection: (&net.Dialer{}).DialContext
+	// if nil.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// HandshakeTimeout bounds dialing and the handshake together:
+	// DefaultHandshakeTimeout if 0. The context given to Dial bounds them
+	// too.
+	HandshakeTimeout time.Duration
+
+	// ReadLimit, ReadBufferSize, WriteBufferSize and CloseTimeout are as in
+	// UpgradeOptions.
+	ReadLimit                       int64
+	ReadBufferSize, WriteBufferSize int
+	CloseTimeout                    time.Duration
+}
+
+// maxErrorBody bounds how much of a refusal's body Dial keeps.
+const maxErrorBody = 1 << 10
+
+// Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1).
+// It returns the server's HTTP response too; when the server refuses, the
+// error is a *handshake.Error and the response, if one arrived, holds the
+// first KiB of its body. ctx bounds dialing and the handshake only.
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("wsproto: %w", err)
+	}
+	var port string
+	switch u.Scheme {
+	case "ws":
+		port = "80"
+	case "wss":
+		port = "443"
+	default:
+		return nil, nil, fmt.Errorf("wsproto: URL scheme %q is not ws or wss", u.Scheme)
+	}
+	if u.Port() != "" {
+		port = u.Port()
+	}
+	addr := net.JoinHostPort(u.Hostname(), port)
+
+	timeout := opts.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	dial := opts.NetDialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	nc, err := dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("wsproto: dial: %w", err)
+	}
+	// The handshake's I/O ends when ctx does.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	c, resp, err := clientHandshake(ctx, nc, u, opts)
+	if !stop() && err == nil {
+		err = fmt.Errorf("wsproto: handshake: %w", ctx.Err())
+	}
+	if err != nil {
+		nc.Close()
+		return nil, resp, err
+	}
+	return c, resp, nil
+}
+
+func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	if u.Scheme == "wss" {
+		cfg := &tls.Config{}
+		if opts.TLSConfig != nil {
+			cfg = opts.TLSConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		// The upgrade is an HTTP/1.1 mechanism (RFC 8441 brings it to
+		// HTTP/2 by other means).
+		cfg.NextProtos = []string{"http/1.1"}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, nil, fmt.Errorf("wsproto: TLS handshake: %w", err)
+		}
+		nc = tc
+	}
+	key, err := handshake.NewKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	hopts := &handshake.ClientOptions{Origin: opts.Origin, Subprotocols: opts.Subprotocols, Header: opts.Header}
+	bw := bufio.NewWriterSize(nc, 1024)
+	if err := handshake.WriteRequest(bw, u, key, hopts); err != nil {
+		return nil, nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, nil, fmt.Errorf("wsproto: write handshake request: %w", err)
+	}
+	br := bufio.NewReaderSize(nc, DefaultBufferSize)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
+	if err != nil {
+		return nil, nil, fmt.Errorf("wsproto: read handshake response: %w", err)
+	}
+	proto, _, err := handshake.CheckResponse(resp, key, hopts)
+	if err != nil {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return nil, resp, err
+	}
+	var leftover []byte
+	if n := br.Buffered(); n > 0 {
+		leftover, _ = br.Peek(n)
+	}
+	cfg := connConfig{opts.ReadLimit, opts.ReadBufferSize, opts.WriteBufferSize, opts.CloseTimeout}
+	return newConn(nc, true, proto, cfg, leftover), resp, nil
+}

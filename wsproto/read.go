@@ -1,0 +1,312 @@
+package wsproto
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/db7c6739/ws/frame"
+)
+
+// ReadMessage reads the next data message whole, appending it to dst[:0] and
+// returning the extended slice: pass the previous result back in to read
+// without allocating. Control frames that arrive first are handled on the
+// way (pings answered, pongs passed to the pong handler, a close answered).
+//
+// It blocks until a message arrives, ctx is done or a deadline set on
+// NetConn passes; cancellation and deadlines tear the connection down. A
+// close from the peer returns a *CloseError; a protocol violation by the peer
+// fails the connection and returns a *ProtocolError. Once a read has failed,
+// every later read returns the same error.
+func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
+		return 0, dst[:0], err
+	}
+	typ, dst, err := c.readMessage(dst[:0])
+	return typ, dst, c.endRead(ctx, stop, err)
+}
+
+func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
+	if err := c.skipMessage(); err != nil {
+		return 0, dst, err
+	}
+	if err := c.nextDataFrame(); err != nil {
+		return 0, dst, err
+	}
+	for {
+		for c.frameLeft > 0 {
+			if len(dst) == cap(dst) {
+				dst = grow(dst, c.frameLeft, c.readLimit)
+			}
+			room := dst[len(dst):cap(dst)]
+			if int64(len(room)) > c.frameLeft {
+				room = room[:c.frameLeft]
+			}
+			n, err := c.readPayload(room)
+			dst = dst[:len(dst)+n]
+			if err != nil {
+				return 0, dst, err
+			}
+		}
+		if c.fin {
+			if err := c.endMessage(); err != nil {
+				return 0, dst, err
+			}
+			return c.msgType, dst, nil
+		}
+		if err := c.nextDataFrame(); err != nil {
+			return 0, dst, err
+		}
+	}
+}
+
+// grow makes room in dst for a frame with left bytes still to come. Within a
+// read limit the room is all reserved at once; without one, growth is
+// stepwise, so that a length on the wire alone cannot force a huge allocation.
+func grow(dst []byte, left, limit int64) []byte {
+	want := left
+	if limit <= 0 {
+		want = min(left, max(int64(len(dst)), 64<<10))
+	}
+	return append(dst, make([]byte, want)...)[:len(dst)]
+}
+
+// NextReader waits for the next data message and returns its type and a
+// reader of its payload, which returns io.EOF at the end of the message.
+// Reads from it use ctx. The reader is valid until the next call to
+// NextReader or ReadMessage, which first discards what is left of it. Errors
+// are those of ReadMessage.
+func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	err = c.skipMessage()
+	if err == nil {
+		err = c.nextDataFrame()
+	}
+	if err = c.endRead(ctx, stop, err); err != nil {
+		return 0, nil, err
+	}
+	c.msgReader.ctx = ctx
+	c.msgReader.done = false
+	return c.msgType, &c.msgReader, nil
+}
+
+// messageReader is the reader NextReader returns; each Conn has one.
+type messageReader struct {
+	c    *Conn
+	ctx  context.Context
+	done bool
+}
+
+func (r *messageReader) Read(p []byte) (int, error) {
+	c := r.c
+	stop, err := c.beginRead(r.ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.read(p)
+	return n, c.endRead(r.ctx, stop, err)
+}
+
+func (r *messageReader) read(p []byte) (int, error) {
+	c := r.c
+	if r.done {
+		return 0, io.EOF
+	}
+	for c.frameLeft == 0 {
+		if c.fin {
+			r.done = true
+			if err := c.endMessage(); err != nil {
+				return 0, err
+			}
+			return 0, io.EOF
+		}
+		if err := c.nextDataFrame(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if int64(len(p)) > c.frameLeft {
+		p = p[:c.frameLeft]
+	}
+	return c.readPayload(p)
+}
+
+// skipMessage discards what is left of a message a reader gave up on.
+func (c *Conn) skipMessage() error {
+	if !c.inMessage {
+		return nil
+	}
+	var scratch [512]byte
+	for {
+		for c.frameLeft > 0 {
+			if _, err := c.readPayload(scratch[:min(c.frameLeft, int64(len(scratch)))]); err != nil {
+				return err
+			}
+		}
+		if c.fin {
+			return c.endMessage()
+		}
+		if err := c.nextDataFrame(); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
+	if !c.readLock.CompareAndSwap(false, true) {
+		return nil, ErrConcurrentRead
+	}
+	if c.readErr != nil {
+		c.readLock.Store(false)
+		return nil, c.readErr
+	}
+	if stop, err = c.watch(ctx); err != nil {
+		c.readLock.Store(false)
+	}
+	return stop, err
+}
+
+func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
+	err = c.settle(ctx, stop, err)
+	c.readLock.Store(false)
+	return err
+}
+
+// nextDataFrame reads frame headers until that of a data frame, handling the
+// control frames before it, checks it against the message in progress and
+// makes it current.
+func (c *Conn) nextDataFrame() error {
+	for {
+		rd := &c.rd
+		if err := rd.fill(frame.MinHeaderSize); err != nil {
+			return c.readFailed(err)
+		}
+		size := frame.HeaderSize(rd.buf[rd.r+1])
+		if err := rd.fill(size); err != nil {
+			return c.readFailed(err)
+		}
+		h, _, err := frame.ParseHeader(rd.buf[rd.r:rd.w])
+		if err != nil {
+			var pe *frame.ProtocolError
+			errors.As(err, &pe)
+			return c.fail(pe.Code, err)
+		}
+		rd.r += size
+		c.frameLeft = h.Length // so that failing skips the payload
+
+		switch {
+		case h.Rsv1 || h.Rsv2 || h.Rsv3:
+			return c.fail(frame.CloseProtocolError, ErrReservedBits)
+		case c.client && h.Masked:
+			return c.fail(frame.CloseProtocolError, ErrMaskedFrame)
+		case !c.client && !h.Masked:
+			return c.fail(frame.CloseProtocolError, ErrUnmaskedFrame)
+		}
+		if h.Opcode.IsControl() {
+			c.frameLeft = 0
+			if err := c.handleControl(h); err != nil {
+				return err
+			}
+			continue
+		}
+		if h.Opcode == frame.OpContinuation {
+			if !c.inMessage {
+				return c.fail(frame.CloseProtocolError, ErrUnexpectedContinuation)
+			}
+		} else {
+			if c.inMessage {
+				return c.fail(frame.CloseProtocolError, ErrExpectedContinuation)
+			}
+			c.inMessage = true
+			c.msgType = MessageType(h.Opcode)
+			c.msgSize = 0
+			c.text.reset()
+		}
+		if c.readLimit > 0 && h.Length > c.readLimit-c.msgSize {
+			return c.fail(frame.CloseMessageTooBig, ErrMessageTooBig)
+		}
+		c.msgSize += h.Length
+		c.frameLeft = h.Length
+		c.fin = h.Fin
+		c.masked = h.Masked
+		c.mask = h.Mask
+		c.maskPos = 0
+		return nil
+	}
+}
+
+// readPayload reads part of the current frame's payload into p
+// (len(p) <= c.frameLeft), unmasks it and checks text as it arrives.
+func (c *Conn) readPayload(p []byte) (int, error) {
+	n, err := c.rd.read(p)
+	if n > 0 {
+		p = p[:n]
+		if c.masked {
+			c.maskPos = frame.Mask(c.mask, c.maskPos, p)
+		}
+		c.frameLeft -= int64(n)
+		if c.msgType == MessageText && !c.text.write(p) {
+			return n, c.fail(frame.CloseInvalidFramePayloadData, ErrInvalidUTF8)
+		}
+	}
+	if err != nil {
+		return n, c.readFailed(err)
+	}
+	return n, nil
+}
+
+// endMessage is called when the final frame of a message has been read.
+func (c *Conn) endMessage() error {
+	c.inMessage = false
+	if c.msgType == MessageText && !c.text.complete() {
+		return c.fail(frame.CloseInvalidFramePayloadData, ErrInvalidUTF8)
+	}
+	c.rd.idle()
+	return nil
+}
+
+// handleControl reads and acts on a control frame whose header was read.
+func (c *Conn) handleControl(h frame.Header) error {
+	rd := &c.rd
+	n := int(h.Length)
+	if err := rd.fill(n); err != nil {
+		return c.readFailed(err)
+	}
+	payload := rd.buf[rd.r : rd.r+n]
+	rd.r += n
+	if h.Masked {
+		frame.Mask(h.Mask, 0, payload)
+	}
+	switch h.Opcode {
+	case frame.OpPing:
+		if err := c.writeControl(frame.OpPong, payload); err != nil {
+			return err
+		}
+		if c.pingHandler != nil {
+			c.pingHandler(payload)
+		}
+	case frame.OpPong:
+		if c.pongHandler != nil {
+			c.pongHandler(payload)
+		}
+	case frame.OpClose:
+		c.gotClose = true
+		code, reason, err := frame.ParseClosePayload(payload)
+		if err != nil {
+			var pe *frame.ProtocolError
+			errors.As(err, &pe)
+			return c.fail(pe.Code, err)
+		}
+		return c.closeReceived(&CloseError{Code: code, Reason: string(reason)})
+	}
+	if !c.inMessage {
+		rd.idle()
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package wsproto
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/db7c6739/ws/handshake"
+)
+
+// UpgradeOptions configures the server side. A nil *UpgradeOptions means
+// the zero value, whose every field has a useful default.
+type UpgradeOptions struct {
+	// Subprotocols the server speaks, most preferred first; the first one
+	// the client also offers is selected (Conn.Subprotocol).
+	Subprotocols []string
+	// OriginPatterns lists the hosts, besides the request's own Host, that
+	// browser pages may connect from: path.Match patterns on the Origin's
+	// host[:port], such as "*.example.com" or "localhost:*". By default a
+	// request with an Origin header must come from the same host
+	// (RFC 6455 §10.2); requests without one (non-browser clients) pass.
+	OriginPatterns []string
+	// InsecureSkipOriginCheck accepts any Origin: any web page could then
+	// open a connection with its visitor's cookies.
+	InsecureSkipOriginCheck bool
+	// Header holds extra headers for the 101 response.
+	Header http.Header
+	// HandshakeTimeout bounds the handshake: DefaultHandshakeTimeout if 0.
+	HandshakeTimeout time.Duration
+	// MaxHeaderBytes bounds the request head read by UpgradeConn:
+	// handshake.DefaultMaxHeaderBytes if 0.
+	MaxHeaderBytes int
+
+	// ReadLimit is the largest message accepted, in bytes: DefaultReadLimit
+	// if 0, no limit if negative.
+	ReadLimit int64
+	// ReadBufferSize and WriteBufferSize size the buffers lent to the
+	// connection while busy: DefaultBufferSize if 0, at least 512.
+	ReadBufferSize, WriteBufferSize int
+	// CloseTimeout bounds the wait for the peer's close frame:
+	// DefaultCloseTimeout if 0.
+	CloseTimeout time.Duration
+}
+
+func (o *UpgradeOptions) handshakeOptions() *handshake.ServerOptions {
+	return &handshake.ServerOptions{
+		Subprotocols:            o.Subprotocols,
+		OriginPatterns:          o.OriginPatterns,
+		InsecureSkipOriginCheck: o.InsecureSkipOriginCheck,
+	}
+}
+
+func (o *UpgradeOptions) connConfig() connConfig {
+	return connConfig{o.ReadLimit, o.ReadBufferSize, o.WriteBufferSize, o.CloseTimeout}
+}
+
+func (o *UpgradeOptions) deadline() time.Time {
+	if o.HandshakeTimeout > 0 {
+		return time.Now().Add(o.HandshakeTimeout)
+	}
+	return time.Now().Add(DefaultHandshakeTimeout)
+}
+
+var (
+	requestPool = sync.Pool{New: func() any { return new(handshake.Request) }}
+	readerPool  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, DefaultBufferSize) }}
+	writerPool  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, DefaultBufferSize) }}
+)
+
+// Upgrade answers a WebSocket upgrade request behind net/http: it checks
+// the request (RFC 6455 §4.2.1), takes the connection over from the server
+// and answers 101 Switching Protocols. A bad request is answered with the
+// status its *handshake.Error carries (400, 403, 405, 426) and that error
+// is returned; the handler must not write to w after Upgrade.
+func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &UpgradeOptions{}
+	}
+	req := requestPool.Get().(*handshake.Request)
+	defer requestPool.Put(req)
+	req.FromHTTP(r)
+	proto, err := handshake.Check(req, opts.handshakeOptions())
+	if err != nil {
+		handshake.RejectHTTP(w, err)
+		return nil, err
+	}
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "websocket: cannot take over the connection", http.StatusInternalServerError)
+		return nil, fmt.Errorf("wsproto: hijack: %w", err)
+	}
+	var leftover []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		leftover, _ = brw.Reader.Peek(n)
+	}
+	_ = nc.SetDeadline(opts.deadline())
+	if err := writeResponse(nc, req.Key, proto, opts.Header); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	_ = nc.SetDeadline(time.Time{})
+	return newConn(nc, false, proto, opts.connConfig(), leftover), nil
+}
+
+// UpgradeConn runs the server side of the handshake on a raw connection, for
+// servers with a listener of their own: it reads the request from nc, checks
+// it and answers. On failure it answers the error with its HTTP status when
+// the request was bad, closes nc and returns the error (a *handshake.Error,
+// or the I/O error wrapped).
+func UpgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &UpgradeOptions{}
+	}
+	_ = nc.SetDeadline(opts.deadline())
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(nc)
+	req := requestPool.Get().(*handshake.Request)
+	defer func() {
+		br.Reset(nil)
+		readerPool.Put(br)
+		requestPool.Put(req)
+	}()
+
+	var proto string
+	err := req.ReadRequest(br, opts.MaxHeaderBytes)
+	if err == nil {
+		proto, err = handshake.Check(req, opts.handshakeOptions())
+	}
+	if err != nil {
+		var he *handshake.Error
+		if errors.As(err, &he) {
+			bw := writerPool.Get().(*bufio.Writer)
+			bw.Reset(nc)
+			if handshake.WriteReject(bw, err) == nil {
+				_ = bw.Flush()
+			}
+			bw.Reset(nil)
+			writerPool.Put(bw)
+		}
+		nc.Close()
+		return nil, err
+	}
+	if err := writeResponse(nc, req.Key, proto, opts.Header); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	var leftover []byte
+	if n := br.Buffered(); n > 0 {
+		leftover, _ = br.Peek(n)
+	}
+	_ = nc.SetDeadline(time.Time{})
+	return newConn(nc, false, proto, opts.connConfig(), leftover), nil
+}
+
+func writeResponse(nc net.Conn, key []byte, proto string, extra http.Header) error {
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(nc)
+	err := handshake.WriteResponse(bw, key, proto, "", extra)
+	if err == nil {
+		err = bw.Flush()
+	}
+	bw.Reset(nil)
+	writerPool.Put(bw)
+	if err != nil {
+		return fmt.Errorf("wsproto: write handshake response: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+package wsproto
+
+import (
+	"context"
+	"crypto/rand"
+
+	"github.com/db7c6739/ws/frame"
+)
+
+// WriteMessage sends p as one message of type typ, in a single frame. Any
+// number of goroutines may write at once; messages never interleave. It
+// blocks until the frame is handed to the network, ctx is done or a write
+// deadline set on NetConn passes; cancellation and deadlines tear the
+// connection down. Text must be valid UTF-8: it is not checked here.
+func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
+	if typ != MessageText && typ != MessageBinary {
+		return ErrBadMessageType
+	}
+	if err := c.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer c.unlockWrite()
+	stop, err := c.watch(ctx)
+	if err != nil {
+		return err
+	}
+	return c.settle(ctx, stop, c.writeData(frame.Opcode(typ), true, p))
+}
+
+// NextWriter starts a message of type typ and returns a writer of its
+// payload. Writes are buffered and go out as frames of up to the write
+// buffer size; the writer also has a Flush method (interface{ Flush() error })
+// that sends what is buffered as a frame. Close sends the final frame. Until
+// then the message holds the write side: other messages wait, control frames
+// still go out between its frames. Its writes use ctx.
+func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (*MessageWriter, error) {
+	if typ != MessageText && typ != MessageBinary {
+		return nil, ErrBadMessageType
+	}
+	if err := c.lockWrite(ctx); err != nil {
+		return nil, err
+	}
+	w := &c.msgWriter
+	w.ctx = ctx
+	w.op = frame.Opcode(typ)
+	w.open = true
+	return w, nil
+}
+
+// MessageWriter streams one message; see Conn.NextWriter.
+type MessageWriter struct {
+	c    *Conn
+	ctx  context.Context
+	op   frame.Opcode // of the next frame: the message type, then continuation
+	buf  *[]byte      // pooled; payload starts at frame.MaxHeaderSize
+	n    int          // payload bytes buffered
+	open bool
+}
+
+// Write buffers p, sending a frame each time the buffer fills. A write at
+// least a buffer long with nothing buffered goes out as its own frame.
+func (w *MessageWriter) Write(p []byte) (int, error) {
+	if !w.open {
+		return 0, ErrWriterClosed
+	}
+	c := w.c
+	total := len(p)
+	for len(p) > 0 {
+		if w.buf == nil && len(p) >= c.wsize-frame.MaxHeaderSize {
+			stop, err := c.watch(w.ctx)
+			if err == nil {
+				err = c.settle(w.ctx, stop, c.writeData(w.op, false, p))
+			}
+			if err != nil {
+				return 0, err
+			}
+			w.op = frame.OpContinuation
+			return total, nil
+		}
+		if w.buf == nil {
+			w.buf = c.wpool.Get().(*[]byte)
+		}
+		k := copy((*w.buf)[frame.MaxHeaderSize+w.n:], p)
+		w.n += k
+		p = p[k:]
+		if frame.MaxHeaderSize+w.n == len(*w.buf) {
+			if err := w.flush(false); err != nil {
+				return total - len(p), err
+			}
+		}
+	}
+	return total, nil
+}
+
+// Flush sends what is buffered as a frame that does not end the message.
+func (w *MessageWriter) Flush() error {
+	if !w.open {
+		return ErrWriterClosed
+	}
+	if w.n == 0 {
+		return nil
+	}
+	return w.flush(false)
+}
+
+// Close sends the final frame of the message and lets the next message go.
+// Closing twice returns ErrWriterClosed.
+func (w *MessageWriter) Close() error {
+	if !w.open {
+		return ErrWriterClosed
+	}
+	err := w.flush(true)
+	if w.buf != nil {
+		w.c.wpool.Put(w.buf)
+		w.buf = nil
+	}
+	w.open = false
+	w.c.unlockWrite()
+	return err
+}
+
+func (w *MessageWriter) flush(fin bool) error {
+	c := w.c
+	if w.buf == nil {
+		w.buf = c.wpool.Get().(*[]byte)
+	}
+	stop, err := c.watch(w.ctx)
+	if err == nil {
+		err = c.settle(w.ctx, stop, c.writeOwned(w.op, fin, *w.buf, w.n))
+	}
+	w.op = frame.OpContinuation
+	w.n = 0
+	return err
+}
+
+// Ping sends a ping with payload (at most 125 bytes). The pong comes back to
+// the pong handler while the connection is being read. It may be called at
+// any time, also while a message is being streamed.
+func (c *Conn) Ping(ctx context.Context, payload []byte) error {
+	return c.control(ctx, frame.OpPing, payload)
+}
+
+// Pong sends an unsolicited pong, a heartbeat the peer does not answer
+// (RFC 6455 §5.5.3). Pings are answered without it.
+func (c *Conn) Pong(ctx context.Context, payload []byte) error {
+	return c.control(ctx, frame.OpPong, payload)
+}
+
+func (c *Conn) control(ctx context.Context, op frame.Opcode, payload []byte) error {
+	if len(payload) > frame.MaxControlPayload {
+		return ErrControlTooLong
+	}
+	stop, err := c.watch(ctx)
+	if err != nil {
+		return err
+	}
+	return c.settle(ctx, stop, c.writeControl(op, payload))
+}
+
+func (c *Conn) lockWrite(ctx context.Context) error {
+	select {
+	case c.writeLock <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case c.writeLock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return c.finalErr()
+	}
+}
+
+func (c *Conn) unlockWrite() { <-c.writeLock }
+
+// writeControl sends a control frame; len(payload) <= 125.
+func (c *Conn) writeControl(op frame.Opcode, payload []byte) error {
+	b := c.wpool.Get().(*[]byte)
+	n := copy((*b)[frame.MaxHeaderSize:], payload)
+	err := c.writeOwned(op, true, *b, n)
+	c.wpool.Put(b)
+	return err
+}
+
+// writeOwned sends one frame whose payload is b[MaxHeaderSize:MaxHeaderSize+n]
+// of a buffer the connection owns: the header goes in front of it and a
+// client masks it in place, so the frame leaves in one write.
+func (c *Conn) writeOwned(op frame.Opcode, fin bool, b []byte, n int) error {
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	if c.closeSent {
+		return c.sentCloseErr()
+	}
+	h := c.header(op, fin, n)
+	start := frame.MaxHeaderSize - h.Size()
+	frame.AppendHeader(b[start:start], h)
+	payload := b[frame.MaxHeaderSize : frame.MaxHeaderSize+n]
+	if h.Masked {
+		frame.Mask(h.Mask, 0, payload)
+	}
+	if op == frame.OpClose {
+		c.closeSent = true
+	}
+	return c.netWrite(b[start : frame.MaxHeaderSize+n])
+}
+
+// writeData sends one data frame whose payload p belongs to the caller. A
+// small payload is copied behind its header into a pooled buffer; a server
+// sends a large one with its header in one vectored write, without a copy; a
+// client masks a large one through the buffer, piece by piece.
+func (c *Conn) writeData(op frame.Opcode, fin bool, p []byte) error {
+	b := c.wpool.Get().(*[]byte)
+	defer c.wpool.Put(b)
+	if len(p) <= len(*b)-frame.MaxHeaderSize {
+		n := copy((*b)[frame.MaxHeaderSize:], p)
+		return c.writeOwned(op, fin, *b, n)
+	}
+
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	if c.closeSent {
+		return c.sentCloseErr()
+	}
+	h := c.header(op, fin, len(p))
+	hdr := frame.AppendHeader(c.hdr[:0], h)
+	if !h.Masked {
+		c.iov = [2][]byte{hdr, p}
+		c.bufs = c.iov[:]
+		_, err := c.bufs.WriteTo(c.nc)
+		c.iov = [2][]byte{}
+		return c.finishWrite(err)
+	}
+	buf := append((*b)[:0], hdr...)
+	pos := 0
+	for len(p) > 0 {
+		k := min(len(p), cap(buf)-len(buf))
+		chunk := buf[len(buf) : len(buf)+k]
+		copy(chunk, p)
+		pos = frame.Mask(h.Mask, pos, chunk)
+		if err := c.netWrite(buf[:len(buf)+k]); err != nil {
+			return err
+		}
+		p = p[k:]
+		buf = buf[:0]
+	}
+	return nil
+}
+
+func (c *Conn) header(op frame.Opcode, fin bool, n int) frame.Header {
+	h := frame.Header{Fin: fin, Opcode: op, Length: int64(n)}
+	if c.client {
+		h.Masked = true
+		if c.keyPos == len(c.keys) {
+			rand.Read(c.keys[:])
+			c.keyPos = 0
+		}
+		copy(h.Mask[:], c.keys[c.keyPos:])
+		c.keyPos += 4
+	}
+	return h
+}
+
+func (c *Conn) netWrite(b []byte) error {
+	_, err := c.nc.Write(b)
+	return c.finishWrite(err)
+}
+
+// finishWrite turns a failed write into the connection's end: a frame cut
+// short leaves the stream unusable.
+func (c *Conn) finishWrite(err error) error {
+	if err == nil {
+		return nil
+	}
+	return c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: err})
+}
