@@ -47,6 +47,10 @@ func (e *ProtocolError) Error() string {
 
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
+// Is makes every *ProtocolError match ErrClosed: the connection it reports
+// is closed.
+func (e *ProtocolError) Is(target error) bool { return target == ErrClosed }
+
 // CloseError is the close status of a connection whose closing handshake
 // took place, as the peer sent it, or, with Code frame.CloseAbnormalClosure
 // (1006), of a connection that was lost without one; Err then holds the

@@ -115,6 +115,36 @@ func UpgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &UpgradeOptions{}
 	}
+	// The handshake runs on a goroutine that ends with it. Parsing and
+	// hashing need a deeper stack than waiting for a message does, and a
+	// goroutine's stack, once grown, stays grown: run here, they would
+	// double the stack of every idle connection (see BenchmarkIdleConn).
+	job := upgradePool.Get().(*upgradeJob)
+	job.nc, job.opts = nc, opts
+	go job.run()
+	<-job.done
+	c, err := job.c, job.err
+	*job = upgradeJob{done: job.done}
+	upgradePool.Put(job)
+	return c, err
+}
+
+type upgradeJob struct {
+	nc   net.Conn
+	opts *UpgradeOptions
+	c    *Conn
+	err  error
+	done chan struct{}
+}
+
+var upgradePool = sync.Pool{New: func() any { return &upgradeJob{done: make(chan struct{}, 1)} }}
+
+func (j *upgradeJob) run() {
+	j.c, j.err = upgradeConn(j.nc, j.opts)
+	j.done <- struct{}{}
+}
+
+func upgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 	_ = nc.SetDeadline(opts.deadline())
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(nc)

@@ -19,12 +19,12 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if err := c.lockWrite(ctx); err != nil {
 		return err
 	}
-	defer c.unlockWrite()
 	stop, err := c.watch(ctx)
-	if err != nil {
-		return err
+	if err == nil {
+		err = c.settle(ctx, stop, c.writeData(frame.Opcode(typ), true, p))
 	}
-	return c.settle(ctx, stop, c.writeData(frame.Opcode(typ), true, p))
+	c.unlockWrite()
+	return err
 }
 
 // NextWriter starts a message of type typ and returns a writer of its
@@ -189,8 +189,8 @@ func (c *Conn) writeControl(op frame.Opcode, payload []byte) error {
 // client masks it in place, so the frame leaves in one write.
 func (c *Conn) writeOwned(op frame.Opcode, fin bool, b []byte, n int) error {
 	c.frameMu.Lock()
-	defer c.frameMu.Unlock()
 	if c.closeSent {
+		c.frameMu.Unlock()
 		return c.sentCloseErr()
 	}
 	h := c.header(op, fin, n)
@@ -203,21 +203,34 @@ func (c *Conn) writeOwned(op frame.Opcode, fin bool, b []byte, n int) error {
 	if op == frame.OpClose {
 		c.closeSent = true
 	}
-	return c.netWrite(b[start : frame.MaxHeaderSize+n])
+	err := c.netWrite(b[start : frame.MaxHeaderSize+n])
+	c.frameMu.Unlock()
+	return err
 }
 
 // writeData sends one data frame whose payload p belongs to the caller. A
-// small payload is copied behind its header into a pooled buffer; a server
-// sends a large one with its header in one vectored write, without a copy; a
-// client masks a large one through the buffer, piece by piece.
+// small payload is copied behind its header into a pooled buffer.
+//
+// The write path is kept shallow (no defers, the large case apart): a
+// goroutine's stack grows to fit its deepest call and never shrinks back
+// while it waits, so depth here is memory held by every idle connection.
 func (c *Conn) writeData(op frame.Opcode, fin bool, p []byte) error {
+	if len(p) > c.wsize-frame.MaxHeaderSize {
+		return c.writeLarge(op, fin, p)
+	}
+	b := c.wpool.Get().(*[]byte)
+	n := copy((*b)[frame.MaxHeaderSize:], p)
+	err := c.writeOwned(op, fin, *b, n)
+	c.wpool.Put(b)
+	return err
+}
+
+// writeLarge sends a data frame larger than a buffer: a server sends it with
+// its header in one vectored write, without a copy; a client masks it
+// through a pooled buffer, piece by piece.
+func (c *Conn) writeLarge(op frame.Opcode, fin bool, p []byte) error {
 	b := c.wpool.Get().(*[]byte)
 	defer c.wpool.Put(b)
-	if len(p) <= len(*b)-frame.MaxHeaderSize {
-		n := copy((*b)[frame.MaxHeaderSize:], p)
-		return c.writeOwned(op, fin, *b, n)
-	}
-
 	c.frameMu.Lock()
 	defer c.frameMu.Unlock()
 	if c.closeSent {

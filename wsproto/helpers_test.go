@@ -1,0 +1,247 @@
+package wsproto
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/db7c6739/ws/frame"
+	"github.com/db7c6739/ws/handshake"
+	"github.com/stretchr/testify/require"
+)
+
+// pair returns both ends of a connection over loopback through net/http:
+// the server end from Upgrade, the client end from Dial.
+func pair(t testing.TB, sopts *UpgradeOptions, dopts *DialOptions) (server, client *Conn) {
+	t.Helper()
+	conns := make(chan *Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r, sopts)
+		if err != nil {
+			conns <- nil
+			return
+		}
+		conns <- c
+	}))
+	t.Cleanup(srv.Close)
+	client, _, err := Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), dopts)
+	require.NoError(t, err)
+	server = <-conns
+	require.NotNil(t, server)
+	t.Cleanup(func() {
+		server.CloseNow()
+		client.CloseNow()
+	})
+	return server, client
+}
+
+// echoLoop echoes every message on c until reading fails, and reports the
+// error that ended it.
+func echoLoop(c *Conn) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		var buf []byte
+		for {
+			typ, msg, err := c.ReadMessage(context.Background(), buf)
+			if err != nil {
+				done <- err
+				return
+			}
+			if err := c.WriteMessage(context.Background(), typ, msg); err != nil {
+				done <- err
+				return
+			}
+			buf = msg
+		}
+	}()
+	return done
+}
+
+// rawClient is a hand-made client that speaks bytes to a server: it does the
+// handshake and then sends frames exactly as a test spells them.
+type rawClient struct {
+	t  testing.TB
+	nc net.Conn
+	br *bufio.Reader
+}
+
+// listenRaw serves one connection with UpgradeConn and hands the Conn, or
+// the error, to the test.
+func listenRaw(t testing.TB, opts *UpgradeOptions) (addr string, conns <-chan *Conn, errs <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	cc := make(chan *Conn, 1)
+	ec := make(chan error, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			ec <- err
+			return
+		}
+		c, err := UpgradeConn(nc, opts)
+		if err != nil {
+			ec <- err
+			return
+		}
+		t.Cleanup(func() { c.CloseNow() })
+		cc <- c
+	}()
+	return ln.Addr().String(), cc, ec
+}
+
+func dialRaw(t testing.TB, addr string) *rawClient {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	key := "dGhlIHNhbXBsZSBub25jZQ=="
+	_, err = io.WriteString(nc, "GET / HTTP/1.1\r\nHost: "+addr+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: "+key+"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	require.Equal(t, handshake.AcceptKey(key), resp.Header.Get("Sec-WebSocket-Accept"))
+	return &rawClient{t: t, nc: nc, br: br}
+}
+
+// frameBytes encodes one frame; masked frames use a fixed key.
+func frameBytes(fin bool, op frame.Opcode, masked bool, payload []byte) []byte {
+	h := frame.Header{Fin: fin, Opcode: op, Masked: masked, Length: int64(len(payload))}
+	if masked {
+		h.Mask = [4]byte{0x11, 0x22, 0x33, 0x44}
+	}
+	b := frame.AppendHeader(nil, h)
+	start := len(b)
+	b = append(b, payload...)
+	if masked {
+		frame.Mask(h.Mask, 0, b[start:])
+	}
+	return b
+}
+
+// send writes raw bytes to the server.
+func (r *rawClient) send(b ...[]byte) {
+	r.t.Helper()
+	for _, p := range b {
+		_, err := r.nc.Write(p)
+		require.NoError(r.t, err)
+	}
+}
+
+// readFrame reads one unmasked frame from the server.
+func (r *rawClient) readFrame() (frame.Header, []byte) {
+	r.t.Helper()
+	h, err := frame.ReadHeader(r.br, make([]byte, frame.MaxHeaderSize))
+	require.NoError(r.t, err)
+	require.False(r.t, h.Masked, "a server must not mask")
+	p := make([]byte, h.Length)
+	_, err = io.ReadFull(r.br, p)
+	require.NoError(r.t, err)
+	return h, p
+}
+
+// readClose reads frames until a close frame and returns its code.
+func (r *rawClient) readClose() frame.CloseCode {
+	r.t.Helper()
+	for {
+		h, p := r.readFrame()
+		if h.Opcode == frame.OpClose {
+			require.GreaterOrEqual(r.t, len(p), 2, "close frame should carry a code")
+			return frame.CloseCode(binary.BigEndian.Uint16(p))
+		}
+	}
+}
+
+// expectEOF checks that the server closes the TCP connection.
+func (r *rawClient) expectEOF() {
+	r.t.Helper()
+	_, err := io.Copy(io.Discard, r.br)
+	require.NoError(r.t, err, "want a clean EOF from the server")
+}
+
+// checkGoroutines fails the test if goroutines started during it are still
+// running a little after it ends.
+func checkGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		require.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines leaked")
+	})
+}
+
+// rawServer is a hand-made server that answers the handshake and then
+// speaks bytes as a test spells them, to test the client end.
+type rawServer struct {
+	addr  string
+	conns chan *rawPeer
+}
+
+type rawPeer struct {
+	t  testing.TB
+	nc net.Conn
+	br *bufio.Reader
+}
+
+func newRawServer(t testing.TB) *rawServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	s := &rawServer{addr: ln.Addr().String(), conns: make(chan *rawPeer, 1)}
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		t.Cleanup(func() { nc.Close() })
+		_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(nc)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			nc.Close()
+			return
+		}
+		_, _ = io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Accept: "+handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key"))+"\r\n\r\n")
+		s.conns <- &rawPeer{t: t, nc: nc, br: br}
+	}()
+	return s
+}
+
+func (p *rawPeer) send(b ...[]byte) {
+	p.t.Helper()
+	for _, f := range b {
+		_, err := p.nc.Write(f)
+		require.NoError(p.t, err)
+	}
+}
+
+// readMaskedFrame reads one frame from the client, which must mask it, and
+// returns its unmasked payload.
+func (p *rawPeer) readMaskedFrame() (frame.Header, []byte) {
+	p.t.Helper()
+	h, err := frame.ReadHeader(p.br, make([]byte, frame.MaxHeaderSize))
+	require.NoError(p.t, err)
+	require.True(p.t, h.Masked, "a client must mask")
+	b := make([]byte, h.Length)
+	_, err = io.ReadFull(p.br, b)
+	require.NoError(p.t, err)
+	frame.Mask(h.Mask, 0, b)
+	return h, b
+}

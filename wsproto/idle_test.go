@@ -1,0 +1,209 @@
+package wsproto
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The idle-connection benchmark runs its clients in a child process (this
+// test binary, re-executed with idleClientEnv set), so that only the
+// server's memory is measured.
+const idleClientEnv = "WSPROTO_IDLE_CLIENT"
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(idleClientEnv); spec != "" {
+		os.Exit(idleClients(spec))
+	}
+	os.Exit(m.Run())
+}
+
+// idleClients dials "ws|tcp,addr,n": n connections, upgraded for ws, and
+// holds them open until stdin closes.
+func idleClients(spec string) int {
+	var kind, addr string
+	var n int
+	parts := bytes.Split([]byte(spec), []byte(","))
+	if len(parts) != 3 {
+		return 2
+	}
+	kind, addr = string(parts[0]), string(parts[1])
+	n, _ = strconv.Atoi(string(parts[2]))
+	conns := make([]net.Conn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			conns[i] = nc
+			if kind == "tcp" {
+				return
+			}
+			_, err = io.WriteString(nc, "GET / HTTP/1.1\r\nHost: "+addr+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+				"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+			if err == nil {
+				var resp *http.Response
+				resp, err = http.ReadResponse(bufio.NewReader(nc), nil)
+				if err == nil && resp.StatusCode != http.StatusSwitchingProtocols {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+			if err == nil && kind == "ws-echoed" {
+				// One masked "hi" and its echo, read whole (4 bytes).
+				_, err = nc.Write([]byte{0x81, 0x82, 0, 0, 0, 0, 'h', 'i'})
+				if err == nil {
+					_, err = io.ReadFull(nc, make([]byte, 4))
+				}
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		fmt.Fprintln(os.Stderr, "idle client:", err)
+		return 1
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+func idleConns() int {
+	if n, err := strconv.Atoi(os.Getenv("IDLE_CONNS")); err == nil && n > 0 {
+		return n
+	}
+	return 10_000
+}
+
+func serverMemory() (heapAndStacks uint64) {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if os.Getenv("IDLE_DEBUG") != "" {
+		fmt.Println("heap", ms.HeapInuse, "stack", ms.StackInuse)
+	}
+	return ms.HeapInuse + ms.StackInuse
+}
+
+// BenchmarkIdleConn measures the server's memory per idle connection
+// (heap in use plus goroutine stacks, after GC) with IDLE_CONNS (default
+// 10,000) clients connected from a child process and each server goroutine
+// blocked in a read: a plain TCP server whose goroutine blocks in Read with a
+// 256-byte buffer (the size of a Conn's own read buffer), wsproto
+// (UpgradeConn, then ReadMessage), and wsproto after one message echoed on
+// each connection. Run it with -benchtime=1x.
+func BenchmarkIdleConn(b *testing.B) {
+	for _, kind := range []string{"tcp", "ws", "ws-echoed"} {
+		b.Run(kind, func(b *testing.B) {
+			for b.Loop() {
+				b.ReportMetric(measureIdle(b, kind, idleConns()), "B/conn")
+			}
+		})
+	}
+}
+
+func measureIdle(b *testing.B, kind string, n int) float64 {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+
+	var mu sync.Mutex
+	var closers []func()
+	var blocked sync.WaitGroup
+	blocked.Add(n)
+	go func() {
+		for range n {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			switch kind {
+			case "tcp":
+				mu.Lock()
+				closers = append(closers, func() { nc.Close() })
+				mu.Unlock()
+				go func() {
+					buf := make([]byte, 256)
+					blocked.Done()
+					_, _ = nc.Read(buf)
+				}()
+			default:
+				go func() {
+					c, err := UpgradeConn(nc, nil)
+					if err != nil {
+						blocked.Done()
+						return
+					}
+					mu.Lock()
+					closers = append(closers, func() { c.CloseNow() })
+					mu.Unlock()
+					if kind == "ws-echoed" {
+						typ, msg, err := c.ReadMessage(context.Background(), nil)
+						if err == nil {
+							err = c.WriteMessage(context.Background(), typ, msg)
+						}
+						if err != nil {
+							b.Error(err)
+						}
+					}
+					blocked.Done()
+					_, _, _ = c.ReadMessage(context.Background(), nil)
+				}()
+			}
+		}
+	}()
+
+	before := serverMemory()
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), idleClientEnv+"="+kind+","+ln.Addr().String()+","+strconv.Itoa(n))
+	stdin, _ := child.StdinPipe()
+	stdout, _ := child.StdoutPipe()
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		_ = child.Wait()
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		b.Fatalf("idle clients failed: %q %v", line, err)
+	}
+	blocked.Wait()
+	time.Sleep(200 * time.Millisecond) // let every goroutine park in its read
+	after := serverMemory()
+
+	mu.Lock()
+	for _, c := range closers {
+		c()
+	}
+	mu.Unlock()
+	return float64(after-before) / float64(n)
+}
