@@ -1,0 +1,86 @@
+// Package wsproto is the WebSocket connection of RFC 6455: messages over a
+// net.Conn, for servers and clients, built on the frame and handshake
+// packages.
+//
+// A server upgrades a request behind net/http with Upgrade, or a raw
+// connection from its own listener with UpgradeConn; a client calls Dial
+// with a ws:// or wss:// URL. Each returns a *Conn:
+//
+//	c, err := wsproto.Upgrade(w, r, nil)
+//	if err != nil {
+//		return // Upgrade has answered the request with the right status
+//	}
+//	defer c.CloseNow()
+//	var buf []byte
+//	for {
+//		typ, msg, err := c.ReadMessage(ctx, buf)
+//		if err != nil {
+//			return // a *CloseError or *ProtocolError says how it ended
+//		}
+//		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+//			return
+//		}
+//		buf = msg
+//	}
+//
+// # Reading
+//
+// ReadMessage reads a whole message into a buffer the caller passes back in,
+// so the steady state allocates nothing; NextReader streams a message
+// instead. Control frames are handled inside reads, also between the
+// fragments of a message: a ping is answered with a pong at once (see
+// SetPingHandler and SetPongHandler), and a close frame is answered and
+// ends the connection. Text is checked for UTF-8 as its bytes arrive, so an
+// invalid message is refused at the bad byte, not at its end.
+//
+// A peer that breaks the protocol gets a close frame with the code the RFC
+// asks for: 1002 for framing errors (reserved bits or opcodes, a bad
+// continuation, an unmasked frame from a client or a masked one from a
+// server, a bad close payload), 1007 for invalid UTF-8, 1009 for a message
+// over the read limit. The read returns a *ProtocolError with that code,
+// which wraps the cause: errors.Is(err, ErrInvalidUTF8) and the like work.
+//
+// # Limits
+//
+// A message may be at most DefaultReadLimit (32 MiB) unless ReadLimit or
+// SetReadLimit says otherwise; the length a frame announces is checked
+// before its payload is read or any room is made for it. The handshake is
+// bounded by HandshakeTimeout and the request head of UpgradeConn by
+// MaxHeaderBytes.
+//
+// # Concurrency
+//
+// One goroutine may read at a time; a second concurrent read returns
+// ErrConcurrentRead. Any number of goroutines may write: WriteMessage and
+// NextWriter hold the connection for one message, so messages never
+// interleave, while Ping, Pong, Close and the automatic answers to pings
+// take it for one frame only, so they go out between the frames of a message
+// being streamed. Close and CloseNow may be called from any goroutine.
+//
+// # Contexts and deadlines
+//
+// Every blocking call takes a context. When the context ends during the
+// call, or a deadline set on NetConn passes, the connection is torn down
+// (the stream cannot be resumed mid-frame) and the call returns the
+// context's error or the timeout. A context that cannot end, such as
+// context.Background, costs nothing; one that can costs a small allocation
+// per call.
+//
+// # Closing
+//
+// Close runs the closing handshake of RFC 6455 §7: it sends a close frame,
+// waits up to CloseTimeout for the peer's, and closes TCP, the server first.
+// When the peer closes, the read that sees it answers with the same code and
+// returns a *CloseError holding the peer's code and reason; a connection
+// lost without a close frame reports code 1006. After the end, every read
+// and write returns an error that matches ErrClosed. No goroutine is left
+// behind: the connection starts none of its own.
+//
+// # Memory
+//
+// An idle connection holds no pooled buffer: a read at a message boundary
+// lands in a 256-byte buffer the Conn owns, larger reads borrow pooled
+// buffers and give them back at the end of the message, and writes borrow
+// one for the duration of a frame. A server writes a large payload straight
+// from the caller's slice, and reads one straight into it.
+package wsproto
