@@ -20,15 +20,18 @@ import (
 // frame.ErrInvalidCloseReason; nothing is sent then), ErrClosed if the
 // connection was already closed, and the cause if the handshake did not
 // complete (the connection is closed all the same). Close may be called from
-// any goroutine.
+// any goroutine; a read in progress or begun meanwhile returns when the
+// handshake ends, with the peer's *CloseError. It is bounded by the close
+// timeout, also when a write is stuck on a peer that does not read.
 func (c *Conn) Close(code frame.CloseCode, reason string) error {
 	var payload [frame.MaxControlPayload]byte
 	p, err := frame.AppendClosePayload(payload[:0], code, reason)
 	if err != nil {
 		return err
 	}
-	if !c.sendClose(p) {
-		return ErrClosed
+	c.closing.Store(true)
+	if err := c.sendClose(p); err != nil {
+		return err
 	}
 	select {
 	case <-c.peerClose:
@@ -61,7 +64,7 @@ var errCloseTimeout = errors.New("wsproto: peer did not answer the close frame i
 // Blocked reads and writes return. It returns ErrClosed if the connection was
 // already closed.
 func (c *Conn) CloseNow() error {
-	if c.teardown(ErrClosed) != ErrClosed {
+	if !c.shut(ErrClosed) {
 		return ErrClosed
 	}
 	return nil
@@ -81,17 +84,13 @@ func (c *Conn) awaitPeerClose() {
 	}
 }
 
-// sendClose sends a close frame with payload p unless one was sent already,
-// and reports whether it did. The write is bounded by the close timeout.
-func (c *Conn) sendClose(p []byte) bool {
-	c.frameMu.Lock()
-	sent := c.closeSent
-	c.frameMu.Unlock()
-	if sent {
-		return false
-	}
+// sendClose sends a close frame with payload p, or returns ErrClosed if one
+// was sent already. The deadline is set before waiting for the frame lock,
+// so that a write stuck on a peer that does not read gives way within the
+// close timeout too.
+func (c *Conn) sendClose(p []byte) error {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.closeTimeout))
-	return c.writeControl(frame.OpClose, p) == nil
+	return c.writeControl(frame.OpClose, p)
 }
 
 // closeReceived answers the peer's close frame (echoing its code, §5.5.1)
@@ -101,7 +100,7 @@ func (c *Conn) closeReceived(ce *CloseError) error {
 	c.readErr = ce
 	var payload [2]byte
 	p, _ := frame.AppendClosePayload(payload[:0], ce.Code, "")
-	c.sendClose(p)
+	_ = c.sendClose(p)
 	close(c.peerClose)
 	if c.client {
 		_ = c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
@@ -131,7 +130,7 @@ func (c *Conn) fail(code frame.CloseCode, cause error) error {
 	}
 	var payload [frame.MaxControlPayload]byte
 	p, _ := frame.AppendClosePayload(payload[:0], code, reason)
-	if c.sendClose(p) && !c.gotClose {
+	if c.sendClose(p) == nil && !c.gotClose {
 		c.drainUntilClose()
 	}
 	c.teardown(pe)
@@ -185,14 +184,22 @@ func (c *Conn) readFailed(err error) error {
 // teardown closes the TCP connection once, recording why; it returns the
 // reason recorded first, which later calls report.
 func (c *Conn) teardown(err error) error {
+	c.shut(err)
+	return c.finalErr()
+}
+
+// shut closes the TCP connection with err as the reason, and reports
+// whether this call did it.
+func (c *Conn) shut(err error) (first bool) {
 	c.closeOnce.Do(func() {
 		c.closeMu.Lock()
 		c.closeErr = err
 		c.closeMu.Unlock()
 		_ = c.nc.Close()
 		close(c.closed)
+		first = true
 	})
-	return c.finalErr()
+	return first
 }
 
 func (c *Conn) finalErr() error {

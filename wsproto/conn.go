@@ -85,10 +85,17 @@ type Conn struct {
 	keys      [64]byte    // masking keys drawn from crypto/rand in a batch
 	keyPos    int
 	closeSent bool // under frameMu
-	msgWriter MessageWriter
+
+	// A pong the reader could not send because a frame was going out; the
+	// writer holding frameMu sends it before letting go (see unlockFrame).
+	pongMu      sync.Mutex
+	pongPending bool
+	pongLen     int
+	pongBuf     [frame.MaxControlPayload]byte
 
 	// Closing.
 	closeOnce sync.Once
+	closing   atomic.Bool   // Close is running: reads wait for its end
 	closed    chan struct{} // closed once the TCP connection is closed
 	peerClose chan struct{} // closed once the peer's close frame arrived
 	closeMu   sync.Mutex
@@ -133,7 +140,6 @@ func newConn(nc net.Conn, client bool, subprotocol string, cfg connConfig, buffe
 	}
 	c.rd.init(nc, cfg.readBuffer, buffered)
 	c.msgReader.c = c
-	c.msgWriter.c = c
 	return c
 }
 
@@ -157,7 +163,8 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 func (c *Conn) SetReadLimit(n int64) { c.readLimit = n }
 
 // SetPingHandler sets a function called with the payload of each ping, after
-// the pong answering it was sent. It runs on the reading goroutine and must
+// the pong answering it was sent (or left for the writer of a frame going
+// out at that moment to send). It runs on the reading goroutine and must
 // not read from c. The payload is valid only during the call.
 func (c *Conn) SetPingHandler(h func(payload []byte)) { c.pingHandler = h }
 

@@ -59,10 +59,11 @@
 //
 // # Contexts and deadlines
 //
-// Every blocking call takes a context. When the context ends during the
-// call, or a deadline set on NetConn passes, the connection is torn down
-// (the stream cannot be resumed mid-frame) and the call returns the
-// context's error or the timeout. A context that cannot end, such as
+// Every blocking read and write takes a context; Close is bounded by the
+// close timeout instead. When the context ends during the call, or a
+// deadline set on NetConn passes, the connection is torn down (the stream
+// cannot be resumed mid-frame) and the call returns the context's error or
+// the timeout. A context that cannot end, such as
 // context.Background, costs nothing; one that can costs a small allocation
 // per call.
 //

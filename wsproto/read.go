@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 
 	"github.com/db7c6739/ws/frame"
 )
@@ -37,7 +38,7 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 	for {
 		for c.frameLeft > 0 {
 			if len(dst) == cap(dst) {
-				dst = grow(dst, c.frameLeft, c.readLimit)
+				dst = grow(dst, c.frameLeft)
 			}
 			room := dst[len(dst):cap(dst)]
 			if int64(len(room)) > c.frameLeft {
@@ -61,15 +62,11 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 	}
 }
 
-// grow makes room in dst for a frame with left bytes still to come. Within a
-// read limit the room is all reserved at once; without one, growth is
-// stepwise, so that a length on the wire alone cannot force a huge allocation.
-func grow(dst []byte, left, limit int64) []byte {
-	want := left
-	if limit <= 0 {
-		want = min(left, max(int64(len(dst)), 64<<10))
-	}
-	return append(dst, make([]byte, want)...)[:len(dst)]
+// grow makes room in dst for a frame with left bytes still to come, at most
+// doubling it (from 64 KiB at least): room follows the bytes that arrive, so
+// that a length on the wire alone cannot make a connection allocate much.
+func grow(dst []byte, left int64) []byte {
+	return slices.Grow(dst, int(min(left, max(int64(cap(dst)), 64<<10))))
 }
 
 // NextReader waits for the next data message and returns its type and a
@@ -86,12 +83,15 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err == nil {
 		err = c.nextDataFrame()
 	}
+	typ := c.msgType
+	if err == nil {
+		c.msgReader.ctx = ctx
+		c.msgReader.done = false
+	}
 	if err = c.endRead(ctx, stop, err); err != nil {
 		return 0, nil, err
 	}
-	c.msgReader.ctx = ctx
-	c.msgReader.done = false
-	return c.msgType, &c.msgReader, nil
+	return typ, &c.msgReader, nil
 }
 
 // messageReader is the reader NextReader returns; each Conn has one.
@@ -160,6 +160,11 @@ func (c *Conn) skipMessage() error {
 
 func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 	if !c.readLock.CompareAndSwap(false, true) {
+		if c.closing.Load() {
+			// Close is reading for the peer's close frame: wait for it.
+			<-c.closed
+			return nil, c.finalErr()
+		}
 		return nil, ErrConcurrentRead
 	}
 	if c.readErr != nil {
@@ -285,9 +290,10 @@ func (c *Conn) handleControl(h frame.Header) error {
 	}
 	switch h.Opcode {
 	case frame.OpPing:
-		if err := c.writeControl(frame.OpPong, payload); err != nil {
-			return err
-		}
+		// A pong that cannot go out (our close was sent, or the network
+		// failed) is no reason to stop reading: the read that follows
+		// reports what became of the connection.
+		_ = c.answerPing(payload)
 		if c.pingHandler != nil {
 			c.pingHandler(payload)
 		}

@@ -40,14 +40,12 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (*MessageWriter,
 	if err := c.lockWrite(ctx); err != nil {
 		return nil, err
 	}
-	w := &c.msgWriter
-	w.ctx = ctx
-	w.op = frame.Opcode(typ)
-	w.open = true
-	return w, nil
+	return &MessageWriter{c: c, ctx: ctx, op: frame.Opcode(typ), open: true}, nil
 }
 
-// MessageWriter streams one message; see Conn.NextWriter.
+// MessageWriter streams one message; see Conn.NextWriter. If a write fails
+// (or its context ends) part way through the message, the connection is torn
+// down: a message cut short cannot be resumed.
 type MessageWriter struct {
 	c    *Conn
 	ctx  context.Context
@@ -67,11 +65,7 @@ func (w *MessageWriter) Write(p []byte) (int, error) {
 	total := len(p)
 	for len(p) > 0 {
 		if w.buf == nil && len(p) >= c.wsize-frame.MaxHeaderSize {
-			stop, err := c.watch(w.ctx)
-			if err == nil {
-				err = c.settle(w.ctx, stop, c.writeData(w.op, false, p))
-			}
-			if err != nil {
+			if err := w.send(func() error { return c.writeData(w.op, false, p) }); err != nil {
 				return 0, err
 			}
 			w.op = frame.OpContinuation
@@ -124,13 +118,23 @@ func (w *MessageWriter) flush(fin bool) error {
 	if w.buf == nil {
 		w.buf = c.wpool.Get().(*[]byte)
 	}
-	stop, err := c.watch(w.ctx)
-	if err == nil {
-		err = c.settle(w.ctx, stop, c.writeOwned(w.op, fin, *w.buf, w.n))
-	}
+	err := w.send(func() error { return c.writeOwned(w.op, fin, *w.buf, w.n) })
 	w.op = frame.OpContinuation
 	w.n = 0
 	return err
+}
+
+// send writes a frame of the message under its context; any failure tears
+// the connection down.
+func (w *MessageWriter) send(write func() error) error {
+	stop, err := w.c.watch(w.ctx)
+	if err == nil {
+		err = w.c.settle(w.ctx, stop, write())
+	}
+	if err != nil {
+		return w.c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: err})
+	}
+	return nil
 }
 
 // Ping sends a ping with payload (at most 125 bytes). The pong comes back to
@@ -184,13 +188,65 @@ func (c *Conn) writeControl(op frame.Opcode, payload []byte) error {
 	return err
 }
 
+// answerPing sends the pong for a ping (RFC 6455 §5.5.2) without ever
+// waiting for a frame another goroutine is writing, which could be stuck on
+// a peer that does not read: if one is going out, the pong is left for its
+// writer to send (unlockFrame). Only the latest unanswered ping is
+// answered, as §5.5.3 allows.
+func (c *Conn) answerPing(payload []byte) error {
+	c.pongMu.Lock()
+	c.pongLen = copy(c.pongBuf[:], payload)
+	c.pongPending = true
+	c.pongMu.Unlock()
+	if !c.frameMu.TryLock() {
+		return nil
+	}
+	return c.unlockFrame(nil)
+}
+
+// unlockFrame sends a pending pong, then releases frameMu; it looks once
+// more after letting go, for a pong left while it held the lock. It returns
+// err, or the pong's write error.
+func (c *Conn) unlockFrame(err error) error {
+	for {
+		c.pongMu.Lock()
+		pending, n := c.pongPending, c.pongLen
+		c.pongPending = false
+		var b *[]byte
+		if pending {
+			b = c.wpool.Get().(*[]byte)
+			copy((*b)[frame.MaxHeaderSize:], c.pongBuf[:n])
+		}
+		c.pongMu.Unlock()
+		if pending {
+			if perr := c.writeOwnedLocked(frame.OpPong, true, *b, n); perr != nil && err == nil && perr != ErrClosed {
+				err = perr
+			}
+			c.wpool.Put(b)
+		}
+		c.frameMu.Unlock()
+
+		c.pongMu.Lock()
+		pending = c.pongPending
+		c.pongMu.Unlock()
+		if !pending || !c.frameMu.TryLock() {
+			return err
+		}
+	}
+}
+
 // writeOwned sends one frame whose payload is b[MaxHeaderSize:MaxHeaderSize+n]
 // of a buffer the connection owns: the header goes in front of it and a
 // client masks it in place, so the frame leaves in one write.
 func (c *Conn) writeOwned(op frame.Opcode, fin bool, b []byte, n int) error {
 	c.frameMu.Lock()
+	return c.unlockFrame(c.writeOwnedLocked(op, fin, b, n))
+}
+
+// writeOwnedLocked is writeOwned with frameMu held. Once our close frame is
+// out, nothing more is sent (RFC 6455 §5.5.1) and it returns ErrClosed.
+func (c *Conn) writeOwnedLocked(op frame.Opcode, fin bool, b []byte, n int) error {
 	if c.closeSent {
-		c.frameMu.Unlock()
 		return c.sentCloseErr()
 	}
 	h := c.header(op, fin, n)
@@ -203,9 +259,7 @@ func (c *Conn) writeOwned(op frame.Opcode, fin bool, b []byte, n int) error {
 	if op == frame.OpClose {
 		c.closeSent = true
 	}
-	err := c.netWrite(b[start : frame.MaxHeaderSize+n])
-	c.frameMu.Unlock()
-	return err
+	return c.netWrite(b[start : frame.MaxHeaderSize+n])
 }
 
 // writeData sends one data frame whose payload p belongs to the caller. A
@@ -232,7 +286,10 @@ func (c *Conn) writeLarge(op frame.Opcode, fin bool, p []byte) error {
 	b := c.wpool.Get().(*[]byte)
 	defer c.wpool.Put(b)
 	c.frameMu.Lock()
-	defer c.frameMu.Unlock()
+	return c.unlockFrame(c.writeLargeLocked(op, fin, p, *b))
+}
+
+func (c *Conn) writeLargeLocked(op frame.Opcode, fin bool, p, buf []byte) error {
 	if c.closeSent {
 		return c.sentCloseErr()
 	}
@@ -245,7 +302,7 @@ func (c *Conn) writeLarge(op frame.Opcode, fin bool, p []byte) error {
 		c.iov = [2][]byte{}
 		return c.finishWrite(err)
 	}
-	buf := append((*b)[:0], hdr...)
+	buf = append(buf[:0], hdr...)
 	pos := 0
 	for len(p) > 0 {
 		k := min(len(p), cap(buf)-len(buf))
