@@ -99,15 +99,22 @@ func listenRaw(t testing.TB, opts *UpgradeOptions) (addr string, conns <-chan *C
 	return ln.Addr().String(), cc, ec
 }
 
-func dialRaw(t testing.TB, addr string) *rawClient {
+// dialRaw does the opening handshake with the server at addr. Any early
+// bytes go out in the same write as the request, so that the server finds
+// them already buffered behind it.
+func dialRaw(t testing.TB, addr string, early ...[]byte) *rawClient {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { nc.Close() })
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
 	key := "dGhlIHNhbXBsZSBub25jZQ=="
-	_, err = io.WriteString(nc, "GET / HTTP/1.1\r\nHost: "+addr+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: "+key+"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	req := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	for _, b := range early {
+		req = append(req, b...)
+	}
+	_, err = nc.Write(req)
 	require.NoError(t, err)
 	br := bufio.NewReader(nc)
 	resp, err := http.ReadResponse(br, nil)
@@ -119,16 +126,20 @@ func dialRaw(t testing.TB, addr string) *rawClient {
 
 // frameBytes encodes one frame; masked frames use a fixed key.
 func frameBytes(fin bool, op frame.Opcode, masked bool, payload []byte) []byte {
-	h := frame.Header{Fin: fin, Opcode: op, Masked: masked, Length: int64(len(payload))}
 	if masked {
-		h.Mask = [4]byte{0x11, 0x22, 0x33, 0x44}
+		return maskedFrameBytes(fin, op, [4]byte{0x11, 0x22, 0x33, 0x44}, payload)
 	}
+	h := frame.Header{Fin: fin, Opcode: op, Length: int64(len(payload))}
+	return append(frame.AppendHeader(nil, h), payload...)
+}
+
+// maskedFrameBytes encodes one frame masked with key.
+func maskedFrameBytes(fin bool, op frame.Opcode, key [4]byte, payload []byte) []byte {
+	h := frame.Header{Fin: fin, Opcode: op, Masked: true, Mask: key, Length: int64(len(payload))}
 	b := frame.AppendHeader(nil, h)
 	start := len(b)
 	b = append(b, payload...)
-	if masked {
-		frame.Mask(h.Mask, 0, b[start:])
-	}
+	frame.Mask(key, 0, b[start:])
 	return b
 }
 
@@ -172,6 +183,23 @@ func (r *rawClient) expectEOF() {
 	require.NoError(r.t, err, "want a clean EOF from the server")
 }
 
+// bounded runs f and fails the test if it has not returned within d.
+func bounded(t testing.TB, d time.Duration, what string, f func()) bool {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		t.Errorf("%s did not return within %v", what, d)
+		return false
+	}
+}
+
 // checkGoroutines fails the test if goroutines started during it are still
 // running a little after it ends.
 func checkGoroutines(t *testing.T) {
@@ -198,7 +226,10 @@ type rawPeer struct {
 	br *bufio.Reader
 }
 
-func newRawServer(t testing.TB) *rawServer {
+// newRawServer serves one connection. Any early bytes go out in the same
+// write as the 101 response, so that the client finds them already
+// buffered behind it.
+func newRawServer(t testing.TB, early ...[]byte) *rawServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -217,8 +248,12 @@ func newRawServer(t testing.TB) *rawServer {
 			nc.Close()
 			return
 		}
-		_, _ = io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-			"Sec-WebSocket-Accept: "+handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key"))+"\r\n\r\n")
+		resp := []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Accept: " + handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n")
+		for _, b := range early {
+			resp = append(resp, b...)
+		}
+		_, _ = nc.Write(resp)
 		s.conns <- &rawPeer{t: t, nc: nc, br: br}
 	}()
 	return s

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// reviewCompletable reports whether p is a prefix of some valid UTF-8 text.
-func reviewCompletable(p []byte) bool {
+// completable reports whether p is a prefix of some valid UTF-8 text.
+func completable(p []byte) bool {
 	if utf8.Valid(p) {
 		return true
 	}
@@ -44,18 +44,21 @@ func reviewCompletable(p []byte) bool {
 	return false
 }
 
-// reviewFirstBad is the index of the first byte after which the text can no
+// firstBad is the index of the first byte after which the text can no
 // longer be valid UTF-8, or -1.
-func reviewFirstBad(p []byte) int {
+func firstBad(p []byte) int {
 	for i := range p {
-		if !reviewCompletable(p[:i+1]) {
+		if !completable(p[:i+1]) {
 			return i
 		}
 	}
 	return -1
 }
 
-func reviewRandomText(r *rand.Rand) []byte {
+// randomText makes short byte strings rich in the bytes that matter to a
+// UTF-8 validator: valid runes, runes cut short, and bytes that never start
+// or continue one.
+func randomText(r *rand.Rand) []byte {
 	interesting := []byte{0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
 		0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF}
 	n := r.IntN(40)
@@ -85,16 +88,16 @@ func reviewRandomText(r *rand.Rand) []byte {
 	return b
 }
 
-// TestReviewUTF8StreamMatchesStdlib feeds random byte strings to utf8Stream
+// TestUTF8StreamMatchesStdlib feeds random byte strings to utf8Stream
 // in random pieces and checks the verdict against utf8.Valid of the whole,
 // and that a failure is reported by the write holding the first byte that
 // makes the text impossible to complete (RFC 6455 §8.1, DESIGN.md: "caught as
 // soon as the bad byte arrives").
-func TestReviewUTF8StreamMatchesStdlib(t *testing.T) {
+func TestUTF8StreamMatchesStdlib(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for iter := range 200000 {
-		text := reviewRandomText(r)
-		bad := reviewFirstBad(text)
+		text := randomText(r)
+		bad := firstBad(text)
 		// Split at random points.
 		var cuts []int
 		for i := 1; i < len(text); i++ {
@@ -127,7 +130,7 @@ func TestReviewUTF8StreamMatchesStdlib(t *testing.T) {
 	}
 }
 
-func FuzzReviewUTF8Stream(f *testing.F) {
+func FuzzUTF8Stream(f *testing.F) {
 	f.Add([]byte("h\xc3\xa9llo"), uint64(3))
 	f.Add([]byte("\xf0\x9f\x98\x80\xed\xa0\x80"), uint64(0x5555))
 	f.Fuzz(func(t *testing.T, text []byte, splits uint64) {

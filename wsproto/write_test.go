@@ -1,0 +1,61 @@
+package wsproto
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestStaleMessageWriter: a writer kept after Close must not touch the next
+// message: its writes and its second Close return ErrWriterClosed, and the
+// next message's owner keeps the write lock.
+func TestStaleMessageWriter(t *testing.T) {
+	addr, conns, _ := listenRaw(t, nil)
+	dialRaw(t, addr)
+	c := <-conns
+	ctx := context.Background()
+
+	w1, err := c.NextWriter(ctx, MessageText)
+	require.NoError(t, err)
+	require.NoError(t, w1.Close())
+
+	w2, err := c.NextWriter(ctx, MessageBinary)
+	require.NoError(t, err)
+
+	_, err = w1.Write([]byte("stale"))
+	assert.ErrorIs(t, err, ErrWriterClosed, "write on a closed writer")
+	assert.ErrorIs(t, w1.Close(), ErrWriterClosed, "closing twice")
+	_, err = w2.Write([]byte("x"))
+	assert.NoError(t, err, "the live writer must still be open")
+}
+
+// TestCancelledStreamTearsDown: a streamed message whose context ends
+// between two frames cannot be finished, and a new message must not start
+// inside it (the peer would have to fail with 1002, RFC 6455 §5.4): the
+// connection is torn down instead.
+func TestCancelledStreamTearsDown(t *testing.T) {
+	addr, conns, _ := listenRaw(t, nil)
+	rc := dialRaw(t, addr)
+	c := <-conns
+	_ = rc.nc.SetDeadline(time.Now().Add(5 * time.Second))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := c.NextWriter(ctx, MessageBinary)
+	require.NoError(t, err)
+	_, err = w.Write(make([]byte, 8192)) // goes out as a non-final frame
+	require.NoError(t, err)
+	cancel()
+	_, _ = w.Write([]byte("more"))
+	assert.Error(t, w.Close(), "the message cannot be finished")
+
+	err = c.WriteMessage(context.Background(), MessageText, []byte("next"))
+	if err == nil {
+		h1, _ := rc.readFrame()
+		h2, _ := rc.readFrame()
+		t.Errorf("after the cancelled stream the connection is still open and sent %v fin=%v then %v fin=%v: "+
+			"a new message inside an unfinished one", h1.Opcode, h1.Fin, h2.Opcode, h2.Fin)
+	}
+}
