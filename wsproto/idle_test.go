@@ -115,7 +115,11 @@ func serverMemory() (heapAndStacks uint64) {
 // blocked in a read: a plain TCP server whose goroutine blocks in Read with a
 // 256-byte buffer (the size of a Conn's own read buffer), wsproto
 // (UpgradeConn, then ReadMessage), and wsproto after one message echoed on
-// each connection. Run it with -benchtime=1x.
+// each connection. Run each kind in a process of its own, where memory
+// freed by an earlier kind cannot flatter a later one:
+//
+//	go test -c -o idle.test ./wsproto
+//	./idle.test -test.run='^$' -test.bench='IdleConn/ws$' -test.benchtime=1x
 func BenchmarkIdleConn(b *testing.B) {
 	for _, kind := range []string{"tcp", "ws", "ws-echoed"} {
 		b.Run(kind, func(b *testing.B) {

@@ -86,6 +86,13 @@ func (b *readBuffer) read(p []byte) (int, error) {
 		if len(p) >= b.size {
 			return b.nc.Read(p)
 		}
+		if b.pooled == nil && len(b.buf) == inlineSize {
+			// Within a frame: more is coming than the inline buffer
+			// was meant for.
+			b.pooled = b.pool.Get().(*[]byte)
+			b.buf = *b.pooled
+			b.r, b.w = 0, 0
+		}
 		if err := b.readMore(); err != nil {
 			return 0, err
 		}
