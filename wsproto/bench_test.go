@@ -3,6 +3,8 @@ package wsproto
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,5 +89,79 @@ func BenchmarkEchoText(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// jsonMessage is a 1 KiB JSON-like message, the shape of a chat or
+// dashboard update.
+func jsonMessage() []byte {
+	var b []byte
+	for i := 0; len(b) < 1<<10; i++ {
+		b = fmt.Appendf(b, `{"id":%d,"user":"user-%d","room":"general","text":"hello there, how is it going?","ts":17000000%02d},`, i, i%7, i)
+	}
+	return b[:1<<10]
+}
+
+// textMessage is 64 KiB of English-like text.
+func textMessage() []byte {
+	words := strings.Fields("the quick brown fox jumps over the lazy dog while a websocket carries every message it is given to the other end of the wire and back again")
+	rng := rand.New(rand.NewPCG(1, 1))
+	var b []byte
+	for len(b) < 64<<10 {
+		b = append(b, words[rng.IntN(len(words))]...)
+		b = append(b, ' ')
+	}
+	return b[:64<<10]
+}
+
+var deflateModes = []struct {
+	name string
+	opts CompressionOptions
+}{
+	{"takeover", CompressionOptions{Threshold: -1}},
+	{"no-takeover", CompressionOptions{Threshold: -1, ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+}
+
+// TestDeflateEchoAllocs pins zero allocations per compressed message in the
+// steady state, on both ends, in both modes.
+func TestDeflateEchoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	for _, mode := range deflateModes {
+		t.Run(mode.name, func(t *testing.T) {
+			server, client := pair(t, &UpgradeOptions{Compression: &mode.opts}, &DialOptions{Compression: &mode.opts})
+			echoLoop(server)
+			msg := jsonMessage()
+			buf := make([]byte, 0, len(msg))
+			for range 10 {
+				buf = roundTrip(t, client, msg, buf)
+			}
+			assert.Zero(t, testing.AllocsPerRun(200, func() { buf = roundTrip(t, client, msg, buf) }))
+			require.Equal(t, msg, buf)
+		})
+	}
+}
+
+// BenchmarkDeflateEcho is BenchmarkEcho with permessage-deflate: each round
+// trip compresses and inflates the message twice. It reports the
+// compressed size of one message.
+func BenchmarkDeflateEcho(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		msg  []byte
+	}{{"json-1KiB", jsonMessage()}, {"text-64KiB", textMessage()}} {
+		for _, mode := range deflateModes {
+			b.Run(m.name+"/"+mode.name, func(b *testing.B) {
+				server, client := pair(b, &UpgradeOptions{Compression: &mode.opts}, &DialOptions{Compression: &mode.opts})
+				echoLoop(server)
+				buf := make([]byte, 0, len(m.msg))
+				b.SetBytes(int64(len(m.msg)))
+				b.ReportAllocs()
+				for b.Loop() {
+					buf = roundTrip(b, client, m.msg, buf)
+				}
+			})
+		}
 	}
 }

@@ -144,18 +144,10 @@ func (c *Conn) fail(code frame.CloseCode, cause error) error {
 func (c *Conn) drainUntilClose() {
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
 	rd := &c.rd
-	left := c.frameLeft
+	if rd.skip(c.frameLeft) != nil {
+		return
+	}
 	for {
-		for left > 0 {
-			if rd.buffered() == 0 {
-				if rd.readMore() != nil {
-					return
-				}
-			}
-			k := min(left, int64(rd.buffered()))
-			rd.r += int(k)
-			left -= k
-		}
 		if rd.fill(frame.MinHeaderSize) != nil {
 			return
 		}
@@ -170,7 +162,9 @@ func (c *Conn) drainUntilClose() {
 			return
 		}
 		rd.r += size
-		left = h.Length
+		if rd.skip(h.Length) != nil {
+			return
+		}
 	}
 }
 

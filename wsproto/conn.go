@@ -1,6 +1,7 @@
 package wsproto
 
 import (
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,11 @@ type Conn struct {
 	readErr     error // sticky: once set, every read returns it
 	gotClose    bool  // the peer's close frame arrived, valid or not
 	msgReader   messageReader
+	compress    *compression // nil unless permessage-deflate was agreed
+	compressed  bool         // the message being read is (RSV1 on its first frame)
+	inflater    io.ReadCloser
+	source      inflateSource
+	inflated    int64 // bytes the current compressed message inflated to
 	pingHandler func(payload []byte)
 	pongHandler func(payload []byte)
 
@@ -140,6 +146,7 @@ func newConn(nc net.Conn, client bool, subprotocol string, cfg connConfig, buffe
 	}
 	c.rd.init(nc, cfg.readBuffer, buffered)
 	c.msgReader.c = c
+	c.source.c = c
 	return c
 }
 

@@ -40,6 +40,9 @@ type DialOptions struct {
 	ReadLimit                       int64
 	ReadBufferSize, WriteBufferSize int
 	CloseTimeout                    time.Duration
+	// Compression, if not nil, offers permessage-deflate (RFC 7692). The
+	// server may decline; Dial fails if its answer does not fit the offer.
+	Compression *CompressionOptions
 }
 
 // maxErrorBody bounds how much of a refusal's body Dial keeps.
@@ -122,6 +125,9 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 		return nil, nil, err
 	}
 	hopts := &handshake.ClientOptions{Origin: opts.Origin, Subprotocols: opts.Subprotocols, Header: opts.Header}
+	if opts.Compression != nil {
+		hopts.Extensions = []handshake.Extension{opts.Compression.offer()}
+	}
 	bw := bufio.NewWriterSize(nc, 1024)
 	if err := handshake.WriteRequest(bw, u, key, hopts); err != nil {
 		return nil, nil, err
@@ -134,16 +140,28 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if err != nil {
 		return nil, nil, fmt.Errorf("wsproto: read handshake response: %w", err)
 	}
-	proto, _, err := handshake.CheckResponse(resp, key, hopts)
+	proto, exts, err := handshake.CheckResponse(resp, key, hopts)
 	if err != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		return nil, resp, err
+	}
+	var z *compression
+	if opts.Compression != nil {
+		n, ok, err := opts.Compression.check(exts)
+		if err != nil {
+			return nil, resp, err
+		}
+		if ok {
+			z = newCompression(opts.Compression, n, true)
+		}
 	}
 	var leftover []byte
 	if n := br.Buffered(); n > 0 {
 		leftover, _ = br.Peek(n)
 	}
 	cfg := connConfig{opts.ReadLimit, opts.ReadBufferSize, opts.WriteBufferSize, opts.CloseTimeout}
-	return newConn(nc, true, proto, cfg, leftover), resp, nil
+	c := newConn(nc, true, proto, cfg, leftover)
+	c.compress = z
+	return c, resp, nil
 }

@@ -77,6 +77,29 @@
 // and write returns an error that matches ErrClosed. No goroutine is left
 // behind: the connection starts none of its own.
 //
+// # Compression
+//
+// With CompressionOptions in UpgradeOptions or DialOptions, the connection
+// negotiates permessage-deflate (RFC 7692) with all four parameters:
+// context takeover can be turned off either way, and either window can be
+// bounded to 2^8–2^15 bytes. A server accepts the first offer it can honour
+// and declines malformed ones; a client fails the handshake with
+// ErrExtensionResponse when the answer does not fit its offer.
+//
+// Messages of at least the threshold are compressed (WriteCompressed
+// decides per message); RSV1 marks them, on their first frame only. The
+// compressor is the library's own (internal/deflate): it keeps to whatever
+// window was agreed and holds a few tens of KiB with context takeover,
+// where compress/flate's costs about a megabyte. Inflating uses
+// compress/flate, pooled. Inflated bytes count against the read limit as
+// they are produced, so a small message that would inflate past the limit
+// stops there with close 1009; data that is not deflate gets close 1007.
+//
+// Without context takeover on a side, that side's compressor or
+// decompressor is taken from a pool per message and given back, so an idle
+// connection holds none. With it, the connection keeps its compressor, or
+// the last window of inflated bytes, between messages.
+//
 // # Memory
 //
 // An idle connection holds no pooled buffer: a read at a message boundary

@@ -31,6 +31,7 @@ var (
 	ErrExpectedContinuation   = errors.New("wsproto: new data frame inside a fragmented message")
 	ErrUnmaskedFrame          = errors.New("wsproto: unmasked frame from a client")
 	ErrMaskedFrame            = errors.New("wsproto: masked frame from a server")
+	ErrInvalidDeflate         = errors.New("wsproto: compressed message is not valid deflate data")
 )
 
 // ProtocolError reports that the peer broke RFC 6455 and that the connection

@@ -68,9 +68,10 @@ func echoLoop(c *Conn) <-chan error {
 // rawClient is a hand-made client that speaks bytes to a server: it does the
 // handshake and then sends frames exactly as a test spells them.
 type rawClient struct {
-	t  testing.TB
-	nc net.Conn
-	br *bufio.Reader
+	t    testing.TB
+	nc   net.Conn
+	br   *bufio.Reader
+	resp *http.Response // the server's answer to the handshake
 }
 
 // listenRaw serves one connection with UpgradeConn and hands the Conn, or
@@ -104,13 +105,20 @@ func listenRaw(t testing.TB, opts *UpgradeOptions) (addr string, conns <-chan *C
 // them already buffered behind it.
 func dialRaw(t testing.TB, addr string, early ...[]byte) *rawClient {
 	t.Helper()
+	return dialRawWith(t, addr, "", early...)
+}
+
+// dialRawWith is dialRaw with extra header lines ("Name: value\r\n") in the
+// request; the response stays in the rawClient.
+func dialRawWith(t testing.TB, addr, header string, early ...[]byte) *rawClient {
+	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { nc.Close() })
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
 	key := "dGhlIHNhbXBsZSBub25jZQ=="
 	req := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n" + header + "\r\n")
 	for _, b := range early {
 		req = append(req, b...)
 	}
@@ -121,7 +129,7 @@ func dialRaw(t testing.TB, addr string, early ...[]byte) *rawClient {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
 	require.Equal(t, handshake.AcceptKey(key), resp.Header.Get("Sec-WebSocket-Accept"))
-	return &rawClient{t: t, nc: nc, br: br}
+	return &rawClient{t: t, nc: nc, br: br, resp: resp}
 }
 
 // frameBytes encodes one frame; masked frames use a fixed key.
@@ -231,6 +239,13 @@ type rawPeer struct {
 // buffered behind it.
 func newRawServer(t testing.TB, early ...[]byte) *rawServer {
 	t.Helper()
+	return newRawServerWith(t, "", early...)
+}
+
+// newRawServerWith is newRawServer with extra header lines ("Name: value\r\n")
+// in the 101 response.
+func newRawServerWith(t testing.TB, header string, early ...[]byte) *rawServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
@@ -249,7 +264,7 @@ func newRawServer(t testing.TB, early ...[]byte) *rawServer {
 			return
 		}
 		resp := []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-			"Sec-WebSocket-Accept: " + handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n")
+			"Sec-WebSocket-Accept: " + handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n" + header + "\r\n")
 		for _, b := range early {
 			resp = append(resp, b...)
 		}

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,8 +60,15 @@ func idleClients(spec string) int {
 			if kind == "tcp" {
 				return
 			}
+			ext := ""
+			switch kind {
+			case "deflate":
+				ext = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+			case "deflate-nocontext":
+				ext = "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"
+			}
 			_, err = io.WriteString(nc, "GET / HTTP/1.1\r\nHost: "+addr+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-				"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+				"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"+ext+"\r\n")
 			if err == nil {
 				var resp *http.Response
 				resp, err = http.ReadResponse(bufio.NewReader(nc), nil)
@@ -73,6 +81,18 @@ func idleClients(spec string) int {
 				_, err = nc.Write([]byte{0x81, 0x82, 0, 0, 0, 0, 'h', 'i'})
 				if err == nil {
 					_, err = io.ReadFull(nc, make([]byte, 4))
+				}
+			}
+			if err == nil && strings.HasPrefix(kind, "deflate") {
+				// "Hello" compressed (RFC 7692 §7.2.3.1), under a zero
+				// mask, and its echo, whatever its compressed length.
+				_, err = nc.Write([]byte{0xc1, 0x87, 0, 0, 0, 0, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00})
+				head := make([]byte, 2)
+				if err == nil {
+					_, err = io.ReadFull(nc, head)
+				}
+				if err == nil {
+					_, err = io.ReadFull(nc, make([]byte, head[1]&0x7f))
 				}
 			}
 			if err != nil {
@@ -114,14 +134,15 @@ func serverMemory() (heapAndStacks uint64) {
 // 10,000) clients connected from a child process and each server goroutine
 // blocked in a read: a plain TCP server whose goroutine blocks in Read with a
 // 256-byte buffer (the size of a Conn's own read buffer), wsproto
-// (UpgradeConn, then ReadMessage), and wsproto after one message echoed on
-// each connection. Run each kind in a process of its own, where memory
+// (UpgradeConn, then ReadMessage), wsproto after one message echoed on
+// each connection, and the same with permessage-deflate, with context
+// takeover both ways and without. Run each kind in a process of its own, where memory
 // freed by an earlier kind cannot flatter a later one:
 //
 //	go test -c -o idle.test ./wsproto
 //	./idle.test -test.run='^$' -test.bench='IdleConn/ws$' -test.benchtime=1x
 func BenchmarkIdleConn(b *testing.B) {
-	for _, kind := range []string{"tcp", "ws", "ws-echoed"} {
+	for _, kind := range []string{"tcp", "ws", "ws-echoed", "deflate", "deflate-nocontext"} {
 		b.Run(kind, func(b *testing.B) {
 			for b.Loop() {
 				b.ReportMetric(measureIdle(b, kind, idleConns()), "B/conn")
@@ -159,7 +180,11 @@ func measureIdle(b *testing.B, kind string, n int) float64 {
 				}()
 			default:
 				go func() {
-					c, err := UpgradeConn(nc, nil)
+					var opts *UpgradeOptions
+					if strings.HasPrefix(kind, "deflate") {
+						opts = &UpgradeOptions{Compression: &CompressionOptions{Threshold: -1}}
+					}
+					c, err := UpgradeConn(nc, opts)
 					if err != nil {
 						blocked.Done()
 						return
@@ -167,7 +192,7 @@ func measureIdle(b *testing.B, kind string, n int) float64 {
 					mu.Lock()
 					closers = append(closers, func() { c.CloseNow() })
 					mu.Unlock()
-					if kind == "ws-echoed" {
+					if kind != "ws" {
 						typ, msg, err := c.ReadMessage(context.Background(), nil)
 						if err == nil {
 							err = c.WriteMessage(context.Background(), typ, msg)

@@ -3,6 +3,7 @@ package wsproto
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 
@@ -34,6 +35,9 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 	}
 	if err := c.nextDataFrame(); err != nil {
 		return 0, dst, err
+	}
+	if c.compressed {
+		return c.readCompressed(dst)
 	}
 	for {
 		for c.frameLeft > 0 {
@@ -116,6 +120,16 @@ func (r *messageReader) read(p []byte) (int, error) {
 	if r.done {
 		return 0, io.EOF
 	}
+	if c.compressed {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		n, err := c.readInflated(p)
+		if err == io.EOF {
+			r.done = true
+		}
+		return n, err
+	}
 	for c.frameLeft == 0 {
 		if c.fin {
 			r.done = true
@@ -142,13 +156,24 @@ func (c *Conn) skipMessage() error {
 	if !c.inMessage {
 		return nil
 	}
-	var scratch [512]byte
-	for {
-		for c.frameLeft > 0 {
-			if _, err := c.readPayload(scratch[:min(c.frameLeft, int64(len(scratch)))]); err != nil {
+	if c.compressed {
+		// Inflate the rest: under context takeover, later messages refer
+		// to it.
+		scratch := c.rd.pool.Get().(*[]byte)
+		defer c.rd.pool.Put(scratch)
+		for {
+			if _, err := c.readInflated(*scratch); err == io.EOF {
+				return nil
+			} else if err != nil {
 				return err
 			}
 		}
+	}
+	for {
+		if err := c.rd.skip(c.frameLeft); err != nil {
+			return c.readFailed(err)
+		}
+		c.frameLeft = 0
 		if c.fin {
 			return c.endMessage()
 		}
@@ -205,8 +230,11 @@ func (c *Conn) nextDataFrame() error {
 		rd.r += size
 		c.frameLeft = h.Length // so that failing skips the payload
 
+		// RSV1 marks the first frame of a compressed message, and only
+		// that, once permessage-deflate was agreed (RFC 7692 §6).
+		rsv1OK := h.Rsv1 && c.compress != nil && (h.Opcode == frame.OpText || h.Opcode == frame.OpBinary)
 		switch {
-		case h.Rsv1 || h.Rsv2 || h.Rsv3:
+		case h.Rsv1 && !rsv1OK, h.Rsv2, h.Rsv3:
 			return c.fail(frame.CloseProtocolError, ErrReservedBits)
 		case c.client && h.Masked:
 			return c.fail(frame.CloseProtocolError, ErrMaskedFrame)
@@ -232,6 +260,8 @@ func (c *Conn) nextDataFrame() error {
 			c.msgType = MessageType(h.Opcode)
 			c.msgSize = 0
 			c.text.reset()
+			c.compressed = h.Rsv1
+			c.inflated = 0
 		}
 		if c.readLimit > 0 && h.Length > c.readLimit-c.msgSize {
 			return c.fail(frame.CloseMessageTooBig, ErrMessageTooBig)
@@ -256,7 +286,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 			c.maskPos = frame.Mask(c.mask, c.maskPos, p)
 		}
 		c.frameLeft -= int64(n)
-		if c.msgType == MessageText && !c.text.write(p) {
+		if c.msgType == MessageText && !c.compressed && !c.text.write(p) {
 			return n, c.fail(frame.CloseInvalidFramePayloadData, ErrInvalidUTF8)
 		}
 	}
@@ -315,4 +345,155 @@ func (c *Conn) handleControl(h frame.Header) error {
 		rd.idle()
 	}
 	return nil
+}
+
+// readCompressed reads the rest of a compressed message, inflated, into dst.
+func (c *Conn) readCompressed(dst []byte) (MessageType, []byte, error) {
+	for {
+		if len(dst) == cap(dst) {
+			dst = slices.Grow(dst, max(cap(dst), 4096))
+		}
+		n, err := c.readInflated(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return c.msgType, dst, nil
+		}
+		if err != nil {
+			return 0, dst, err
+		}
+	}
+}
+
+// readInflated inflates the current compressed message into p, and returns
+// io.EOF at its end. Inflated bytes count against the read limit as they
+// are produced, and text is checked as it comes out.
+func (c *Conn) readInflated(p []byte) (int, error) {
+	if c.inflater == nil {
+		c.source.tail, c.source.err = 0, nil
+		c.inflater = c.compress.inflater(&c.source)
+	}
+	n, err := c.inflater.Read(p)
+	if n > 0 {
+		c.inflated += int64(n)
+		if c.readLimit > 0 && c.inflated > c.readLimit {
+			return n, c.fail(frame.CloseMessageTooBig, ErrMessageTooBig)
+		}
+		if c.msgType == MessageText && !c.text.write(p[:n]) {
+			return n, c.fail(frame.CloseInvalidFramePayloadData, ErrInvalidUTF8)
+		}
+		c.compress.remember(p[:n])
+	}
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.EOF:
+		c.compress.doneInflating(c.inflater)
+		c.inflater = nil
+		if err := c.source.discard(); err != nil {
+			return n, err
+		}
+		if err := c.endMessage(); err != nil {
+			return n, err
+		}
+		return n, io.EOF
+	case c.source.err != nil:
+		return n, c.source.err
+	default:
+		return n, c.fail(frame.CloseInvalidFramePayloadData, fmt.Errorf("%w: %v", ErrInvalidDeflate, err))
+	}
+}
+
+// inflateSource feeds the decompressor the payload of a compressed
+// message's frames, handling control frames between them, then the
+// 00 00 ff ff the sender stripped (RFC 7692 §7.2.2) and an empty final
+// block, so that the decompressor ends cleanly at the end of the message.
+// It is an io.ByteReader, so compress/flate reads it without a buffer of
+// its own.
+type inflateSource struct {
+	c    *Conn
+	tail int   // bytes of the ending served
+	err  error // what stopped reading the connection
+	one  [1]byte
+}
+
+// more readies payload bytes; it reports false once the message's frames
+// are all read.
+func (s *inflateSource) more() (bool, error) {
+	c := s.c
+	for c.frameLeft == 0 {
+		if c.fin {
+			return false, nil
+		}
+		if err := c.nextDataFrame(); err != nil {
+			s.err = err
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (s *inflateSource) Read(p []byte) (int, error) {
+	c := s.c
+	ok, err := s.more()
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		if s.tail == len(deflateTailAndFinalEnd) {
+			return 0, io.EOF
+		}
+		n := copy(p, deflateTailAndFinalEnd[s.tail:])
+		s.tail += n
+		return n, nil
+	}
+	if int64(len(p)) > c.frameLeft {
+		p = p[:c.frameLeft]
+	}
+	n, err := c.readPayload(p)
+	if err != nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// ReadByte serves the decompressor byte by byte, straight from the read
+// buffer when it can.
+func (s *inflateSource) ReadByte() (byte, error) {
+	c := s.c
+	if rd := &c.rd; c.frameLeft > 0 && rd.r < rd.w {
+		b := rd.buf[rd.r]
+		rd.r++
+		if c.masked {
+			b ^= c.mask[c.maskPos]
+			c.maskPos = (c.maskPos + 1) & 3
+		}
+		c.frameLeft--
+		return b, nil
+	}
+	n, err := s.Read(s.one[:])
+	if n == 1 {
+		return s.one[0], nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return 0, err
+}
+
+// discard skips what follows the end of the deflate data in the message:
+// a sender may end it with a final block (RFC 7692 §7.2.3.4) and bytes
+// after it.
+func (s *inflateSource) discard() error {
+	c := s.c
+	for {
+		ok, err := s.more()
+		if err != nil || !ok {
+			return err
+		}
+		if err := c.rd.skip(c.frameLeft); err != nil {
+			s.err = c.readFailed(err)
+			return s.err
+		}
+		c.frameLeft = 0
+	}
 }

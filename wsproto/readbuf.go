@@ -102,6 +102,21 @@ func (b *readBuffer) read(p []byte) (int, error) {
 	return n, nil
 }
 
+// skip discards the next n bytes of the stream.
+func (b *readBuffer) skip(n int64) error {
+	for n > 0 {
+		if b.r == b.w {
+			if err := b.readMore(); err != nil {
+				return err
+			}
+		}
+		k := min(n, int64(b.w-b.r))
+		b.r += int(k)
+		n -= k
+	}
+	return nil
+}
+
 // idle is called at a message boundary: once drained, the buffer goes back
 // to the pool and the next read lands in the inline buffer.
 func (b *readBuffer) idle() {

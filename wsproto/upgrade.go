@@ -44,6 +44,26 @@ type UpgradeOptions struct {
 	// CloseTimeout bounds the wait for the peer's close frame:
 	// DefaultCloseTimeout if 0.
 	CloseTimeout time.Duration
+	// Compression, if not nil, accepts permessage-deflate (RFC 7692) from
+	// clients that offer it.
+	Compression *CompressionOptions
+}
+
+// negotiate decides on the client's extension offers: the response header
+// value and the connection's compression state, or "" and nil.
+func (o *UpgradeOptions) negotiate(req *handshake.Request) (string, *compression) {
+	if o.Compression == nil || len(req.Extensions) == 0 {
+		return "", nil
+	}
+	offers, err := handshake.ParseExtensions(req.Extensions)
+	if err != nil {
+		return "", nil // Check has refused malformed headers already
+	}
+	n, resp, ok := o.Compression.accept(offers)
+	if !ok {
+		return "", nil
+	}
+	return resp.String(), newCompression(o.Compression, n, false)
 }
 
 func (o *UpgradeOptions) handshakeOptions() *handshake.ServerOptions {
@@ -98,12 +118,15 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Con
 		leftover, _ = brw.Reader.Peek(n)
 	}
 	_ = nc.SetDeadline(opts.deadline())
-	if err := writeResponse(nc, req.Key, proto, opts.Header); err != nil {
+	exts, z := opts.negotiate(req)
+	if err := writeResponse(nc, req.Key, proto, exts, opts.Header); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})
-	return newConn(nc, false, proto, opts.connConfig(), leftover), nil
+	c := newConn(nc, false, proto, opts.connConfig(), leftover)
+	c.compress = z
+	return c, nil
 }
 
 // UpgradeConn runs the server side of the handshake on a raw connection, for
@@ -174,7 +197,8 @@ func upgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 		nc.Close()
 		return nil, err
 	}
-	if err := writeResponse(nc, req.Key, proto, opts.Header); err != nil {
+	exts, z := opts.negotiate(req)
+	if err := writeResponse(nc, req.Key, proto, exts, opts.Header); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -183,13 +207,15 @@ func upgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 		leftover, _ = br.Peek(n)
 	}
 	_ = nc.SetDeadline(time.Time{})
-	return newConn(nc, false, proto, opts.connConfig(), leftover), nil
+	c := newConn(nc, false, proto, opts.connConfig(), leftover)
+	c.compress = z
+	return c, nil
 }
 
-func writeResponse(nc net.Conn, key []byte, proto string, extra http.Header) error {
+func writeResponse(nc net.Conn, key []byte, proto, exts string, extra http.Header) error {
 	bw := writerPool.Get().(*bufio.Writer)
 	bw.Reset(nc)
-	err := handshake.WriteResponse(bw, key, proto, "", extra)
+	err := handshake.WriteResponse(bw, key, proto, exts, extra)
 	if err == nil {
 		err = bw.Flush()
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 
 	"github.com/db7c6739/ws/frame"
+	"github.com/db7c6739/ws/internal/deflate"
 )
 
 // WriteMessage sends p as one message of type typ, in a single frame. Any
@@ -16,15 +17,78 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if typ != MessageText && typ != MessageBinary {
 		return ErrBadMessageType
 	}
+	z := c.compress
+	return c.writeMessage(ctx, typ, p, z != nil && (z.threshold < 0 || len(p) >= z.threshold))
+}
+
+// WriteCompressed is WriteMessage with the choice to compress made by the
+// caller instead of the compression threshold: with compress, p goes out
+// compressed if permessage-deflate was agreed; without, as it is.
+func (c *Conn) WriteCompressed(ctx context.Context, typ MessageType, p []byte, compress bool) error {
+	if typ != MessageText && typ != MessageBinary {
+		return ErrBadMessageType
+	}
+	return c.writeMessage(ctx, typ, p, compress && c.compress != nil)
+}
+
+func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, compress bool) error {
 	if err := c.lockWrite(ctx); err != nil {
 		return err
 	}
 	stop, err := c.watch(ctx)
 	if err == nil {
-		err = c.settle(ctx, stop, c.writeData(frame.Opcode(typ), true, p))
+		if compress {
+			err = c.writeCompressed(frame.Opcode(typ), p)
+		} else {
+			err = c.writeData(frame.Opcode(typ), true, p)
+		}
+		err = c.settle(ctx, stop, err)
 	}
 	c.unlockWrite()
 	return err
+}
+
+// writeCompressed sends p as one compressed message (RFC 7692 §7.2.1): the
+// compressor's output goes out through a pooled buffer, a frame per
+// buffer, with RSV1 on the first frame and the final 00 00 ff ff stripped.
+func (c *Conn) writeCompressed(op frame.Opcode, p []byte) error {
+	enc := c.compress.encoder()
+	b := c.wpool.Get().(*[]byte)
+	out := (*b)[frame.MaxHeaderSize:frame.MaxHeaderSize]
+	chunk := maxDeflateInput(cap(out))
+	first := true
+	var err error
+	for {
+		k := min(len(p), chunk)
+		last := k == len(p)
+		n := len(enc.Append(out, p[:k], last))
+		p = p[k:]
+		if last {
+			n -= len(deflateTail)
+		}
+		if n > 0 || last {
+			if err = c.writeOwned(op, last, first, *b, n); err != nil {
+				break
+			}
+			op, first = frame.OpContinuation, false
+		}
+		if last {
+			break
+		}
+	}
+	c.wpool.Put(b)
+	c.compress.doneEncoding(enc)
+	return err
+}
+
+// maxDeflateInput is the most input whose compressed form surely fits in
+// room bytes.
+func maxDeflateInput(room int) int {
+	k := room * 8 / 9
+	for k > 0 && deflate.MaxOutput(k) > room {
+		k--
+	}
+	return k
 }
 
 // NextWriter starts a message of type typ and returns a writer of its
@@ -40,7 +104,12 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (*MessageWriter,
 	if err := c.lockWrite(ctx); err != nil {
 		return nil, err
 	}
-	return &MessageWriter{c: c, ctx: ctx, op: frame.Opcode(typ), open: true}, nil
+	w := &MessageWriter{c: c, ctx: ctx, op: frame.Opcode(typ), open: true}
+	if c.compress != nil {
+		w.enc = c.compress.encoder()
+		w.rsv1 = true
+	}
+	return w, nil
 }
 
 // MessageWriter streams one message; see Conn.NextWriter. If a write fails
@@ -51,8 +120,10 @@ type MessageWriter struct {
 	ctx  context.Context
 	op   frame.Opcode // of the next frame: the message type, then continuation
 	buf  *[]byte      // pooled; payload starts at frame.MaxHeaderSize
-	n    int          // payload bytes buffered
+	n    int          // payload bytes buffered (compressed, with enc)
 	open bool
+	enc  *deflate.Writer // compressing the message, if permessage-deflate was agreed
+	rsv1 bool            // the next frame is the first of a compressed message
 }
 
 // Write buffers p, sending a frame each time the buffer fills. A write at
@@ -60,6 +131,9 @@ type MessageWriter struct {
 func (w *MessageWriter) Write(p []byte) (int, error) {
 	if !w.open {
 		return 0, ErrWriterClosed
+	}
+	if w.enc != nil {
+		return w.writeCompressed(p)
 	}
 	c := w.c
 	total := len(p)
@@ -86,10 +160,64 @@ func (w *MessageWriter) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-// Flush sends what is buffered as a frame that does not end the message.
+// writeCompressed compresses p into the buffer, sending a frame each time
+// the buffer fills, and keeps room for the flush that ends the message.
+func (w *MessageWriter) writeCompressed(p []byte) (int, error) {
+	total := len(p)
+	for len(p) > 0 {
+		k := min(len(p), maxDeflateInput(w.room()-deflateFlushRoom))
+		if k <= 0 {
+			if err := w.flush(false); err != nil {
+				return total - len(p), err
+			}
+			continue
+		}
+		w.n += len(w.enc.Append(w.tail(), p[:k], false))
+		p = p[k:]
+	}
+	return total, nil
+}
+
+// deflateFlushRoom is more than a sync flush appends: the end of the block,
+// an empty stored block and the byte that aligns it.
+const deflateFlushRoom = 16
+
+// room is the free space in the buffer, which it borrows if it has none.
+func (w *MessageWriter) room() int {
+	if w.buf == nil {
+		w.buf = w.c.wpool.Get().(*[]byte)
+	}
+	return len(*w.buf) - frame.MaxHeaderSize - w.n
+}
+
+// tail is the empty slice where the next output goes.
+func (w *MessageWriter) tail() []byte {
+	end := frame.MaxHeaderSize + w.n
+	return (*w.buf)[end:end]
+}
+
+// syncFlush ends the compressor's output at a point where the peer can
+// inflate everything written so far (RFC 7692 §7.2.1).
+func (w *MessageWriter) syncFlush() error {
+	if w.room() < deflateFlushRoom {
+		if err := w.flush(false); err != nil {
+			return err
+		}
+	}
+	w.n += len(w.enc.Append(w.tail(), nil, true))
+	return nil
+}
+
+// Flush sends what is buffered as a frame that does not end the message
+// (with compression, after flushing the compressor).
 func (w *MessageWriter) Flush() error {
 	if !w.open {
 		return ErrWriterClosed
+	}
+	if w.enc != nil {
+		if err := w.syncFlush(); err != nil {
+			return err
+		}
 	}
 	if w.n == 0 {
 		return nil
@@ -103,7 +231,17 @@ func (w *MessageWriter) Close() error {
 	if !w.open {
 		return ErrWriterClosed
 	}
-	err := w.flush(true)
+	var err error
+	if w.enc != nil {
+		if err = w.syncFlush(); err == nil {
+			w.n -= len(deflateTail)
+		}
+		w.c.compress.doneEncoding(w.enc)
+		w.enc = nil
+	}
+	if err == nil {
+		err = w.flush(true)
+	}
 	if w.buf != nil {
 		w.c.wpool.Put(w.buf)
 		w.buf = nil
@@ -118,7 +256,8 @@ func (w *MessageWriter) flush(fin bool) error {
 	if w.buf == nil {
 		w.buf = c.wpool.Get().(*[]byte)
 	}
-	err := w.send(func() error { return c.writeOwned(w.op, fin, *w.buf, w.n) })
+	err := w.send(func() error { return c.writeOwned(w.op, fin, w.rsv1, *w.buf, w.n) })
+	w.rsv1 = false
 	w.op = frame.OpContinuation
 	w.n = 0
 	return err
@@ -183,7 +322,7 @@ func (c *Conn) unlockWrite() { <-c.writeLock }
 func (c *Conn) writeControl(op frame.Opcode, payload []byte) error {
 	b := c.wpool.Get().(*[]byte)
 	n := copy((*b)[frame.MaxHeaderSize:], payload)
-	err := c.writeOwned(op, true, *b, n)
+	err := c.writeOwned(op, true, false, *b, n)
 	c.wpool.Put(b)
 	return err
 }
@@ -219,7 +358,7 @@ func (c *Conn) unlockFrame(err error) error {
 		}
 		c.pongMu.Unlock()
 		if pending {
-			if perr := c.writeOwnedLocked(frame.OpPong, true, *b, n); perr != nil && err == nil && perr != ErrClosed {
+			if perr := c.writeOwnedLocked(frame.OpPong, true, false, *b, n); perr != nil && err == nil && perr != ErrClosed {
 				err = perr
 			}
 			c.wpool.Put(b)
@@ -238,18 +377,19 @@ func (c *Conn) unlockFrame(err error) error {
 // writeOwned sends one frame whose payload is b[MaxHeaderSize:MaxHeaderSize+n]
 // of a buffer the connection owns: the header goes in front of it and a
 // client masks it in place, so the frame leaves in one write.
-func (c *Conn) writeOwned(op frame.Opcode, fin bool, b []byte, n int) error {
+func (c *Conn) writeOwned(op frame.Opcode, fin, rsv1 bool, b []byte, n int) error {
 	c.frameMu.Lock()
-	return c.unlockFrame(c.writeOwnedLocked(op, fin, b, n))
+	return c.unlockFrame(c.writeOwnedLocked(op, fin, rsv1, b, n))
 }
 
 // writeOwnedLocked is writeOwned with frameMu held. Once our close frame is
 // out, nothing more is sent (RFC 6455 §5.5.1) and it returns ErrClosed.
-func (c *Conn) writeOwnedLocked(op frame.Opcode, fin bool, b []byte, n int) error {
+func (c *Conn) writeOwnedLocked(op frame.Opcode, fin, rsv1 bool, b []byte, n int) error {
 	if c.closeSent {
 		return c.sentCloseErr()
 	}
 	h := c.header(op, fin, n)
+	h.Rsv1 = rsv1
 	start := frame.MaxHeaderSize - h.Size()
 	frame.AppendHeader(b[start:start], h)
 	payload := b[frame.MaxHeaderSize : frame.MaxHeaderSize+n]
@@ -274,7 +414,7 @@ func (c *Conn) writeData(op frame.Opcode, fin bool, p []byte) error {
 	}
 	b := c.wpool.Get().(*[]byte)
 	n := copy((*b)[frame.MaxHeaderSize:], p)
-	err := c.writeOwned(op, fin, *b, n)
+	err := c.writeOwned(op, fin, false, *b, n)
 	c.wpool.Put(b)
 	return err
 }

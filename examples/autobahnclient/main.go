@@ -24,15 +24,20 @@ func main() {
 	base := flag.String("url", "ws://127.0.0.1:9001", "fuzzingserver URL")
 	agent := flag.String("agent", "db7c6739-ws", "agent name in the reports")
 	caseTimeout := flag.Duration("case-timeout", 2*time.Minute, "bound on one case")
+	noCompression := flag.Bool("no-compression", false, "do not offer permessage-deflate (RFC 7692)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*base, *agent, *caseTimeout, log); err != nil {
+	opts := &wsproto.DialOptions{ReadLimit: 64 << 20}
+	if !*noCompression {
+		opts.Compression = &wsproto.CompressionOptions{}
+	}
+	if err := run(*base, *agent, *caseTimeout, opts, log); err != nil {
 		log.Error("autobahn client", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, agent string, caseTimeout time.Duration, log *slog.Logger) error {
+func run(base, agent string, caseTimeout time.Duration, opts *wsproto.DialOptions, log *slog.Logger) error {
 	ctx := context.Background()
 	count, err := caseCount(ctx, base)
 	if err != nil {
@@ -42,7 +47,7 @@ func run(base, agent string, caseTimeout time.Duration, log *slog.Logger) error 
 	for i := 1; i <= count; i++ {
 		u := base + "/runCase?case=" + strconv.Itoa(i) + "&agent=" + url.QueryEscape(agent)
 		cctx, cancel := context.WithTimeout(ctx, caseTimeout)
-		err := echo(cctx, u)
+		err := echo(cctx, u, opts)
 		cancel()
 		log.Debug("case done", "case", i, "end", err)
 	}
@@ -74,8 +79,8 @@ func caseCount(ctx context.Context, base string) (int, error) {
 // echo runs one case: every message goes back as it came until the server
 // closes or fails the connection; that ending is the case's outcome, judged
 // by the server.
-func echo(ctx context.Context, u string) error {
-	c, _, err := wsproto.Dial(ctx, u, &wsproto.DialOptions{ReadLimit: 64 << 20})
+func echo(ctx context.Context, u string, opts *wsproto.DialOptions) error {
+	c, _, err := wsproto.Dial(ctx, u, opts)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ var page []byte
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
 	readLimit := flag.Int64("read-limit", 32<<20, "largest message accepted, in bytes (Autobahn 9.* sends 16 MiB)")
+	noCompression := flag.Bool("no-compression", false, "decline permessage-deflate (RFC 7692)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -41,7 +42,11 @@ func main() {
 		log.Error("listen", "err", err)
 		os.Exit(1)
 	}
-	s := newServer(log, &wsproto.UpgradeOptions{ReadLimit: *readLimit})
+	opts := &wsproto.UpgradeOptions{ReadLimit: *readLimit}
+	if !*noCompression {
+		opts.Compression = &wsproto.CompressionOptions{}
+	}
+	s := newServer(log, opts)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
