@@ -25,8 +25,25 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	if err != nil {
 		return 0, dst[:0], err
 	}
+	if err := c.awaitData(); err != nil {
+		return 0, dst[:0], c.endRead(ctx, stop, err)
+	}
 	typ, dst, err := c.readMessage(dst[:0])
 	return typ, dst, c.endRead(ctx, stop, err)
+}
+
+// awaitData waits at a message boundary for the next bytes, from as shallow
+// a call depth as it can: a goroutine's stack grows to fit its deepest call
+// and stays grown while the connection idles, so every frame between here
+// and the network counts in the memory of an idle connection.
+func (c *Conn) awaitData() error {
+	if c.inMessage || c.rd.r != c.rd.w {
+		return nil
+	}
+	if err := c.rd.readMore(); err != nil {
+		return c.readFailed(err)
+	}
+	return nil
 }
 
 func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
@@ -83,7 +100,10 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	err = c.skipMessage()
+	err = c.awaitData()
+	if err == nil {
+		err = c.skipMessage()
+	}
 	if err == nil {
 		err = c.nextDataFrame()
 	}

@@ -388,18 +388,29 @@ func (c *Conn) writeOwnedLocked(op frame.Opcode, fin, rsv1 bool, b []byte, n int
 	if c.closeSent {
 		return c.sentCloseErr()
 	}
+	start := c.encodeFrame(op, fin, rsv1, b, n)
+	if op == frame.OpClose {
+		c.closeSent = true
+	}
+	_, err := c.nc.Write(b[start : frame.MaxHeaderSize+n])
+	return c.finishWrite(err)
+}
+
+// encodeFrame puts the header in front of the payload in
+// b[MaxHeaderSize:MaxHeaderSize+n] and masks it for a client; the frame
+// starts at the index it returns. It is kept out of line so that its frame
+// is off the stack before the network write (see writeData).
+//
+//go:noinline
+func (c *Conn) encodeFrame(op frame.Opcode, fin, rsv1 bool, b []byte, n int) int {
 	h := c.header(op, fin, n)
 	h.Rsv1 = rsv1
 	start := frame.MaxHeaderSize - h.Size()
 	frame.AppendHeader(b[start:start], h)
-	payload := b[frame.MaxHeaderSize : frame.MaxHeaderSize+n]
 	if h.Masked {
-		frame.Mask(h.Mask, 0, payload)
+		frame.Mask(h.Mask, 0, b[frame.MaxHeaderSize:frame.MaxHeaderSize+n])
 	}
-	if op == frame.OpClose {
-		c.closeSent = true
-	}
-	return c.netWrite(b[start : frame.MaxHeaderSize+n])
+	return start
 }
 
 // writeData sends one data frame whose payload p belongs to the caller. A
