@@ -30,70 +30,71 @@ var benchCases = []struct {
 }
 
 // BenchmarkAppend compresses one message per iteration with a Writer,
-// under context takeover and with Reset after each message, and reports
-// the compression ratio (output bytes per input byte) beside the speed.
+// under context takeover and with Reset after each message, at levels 1,
+// 5 (the default) and 9, and reports the compression ratio (output bytes
+// per input byte) beside the speed.
 func BenchmarkAppend(b *testing.B) {
 	for _, bc := range benchCases {
 		msgs := benchMessages(bc.kind, bc.size)
-		for _, mode := range []string{"takeover", "reset", "huffman-only"} {
-			b.Run(fmt.Sprintf("%s-%dKiB/%s", bc.kind, bc.size>>10, mode), func(b *testing.B) {
-				w := NewWriter(MaxWindowBits, mode == "huffman-only")
-				dst := make([]byte, 0, MaxOutput(bc.size))
-				in, out := 0, 0
-				b.SetBytes(int64(bc.size))
-				b.ReportAllocs()
-				for i := 0; b.Loop(); i++ {
-					m := msgs[i%len(msgs)]
-					dst = w.Append(dst[:0], m, true)
-					if mode != "takeover" {
-						w.Reset()
+		for _, mode := range []string{"takeover", "reset"} {
+			for _, level := range []int{BestSpeed, DefaultCompression, BestCompression} {
+				b.Run(fmt.Sprintf("%s-%dKiB/%s/level=%d", bc.kind, bc.size>>10, mode, level), func(b *testing.B) {
+					w := NewWriter(MaxWindowBits, level)
+					dst := make([]byte, 0, MaxOutput(bc.size))
+					in, out := 0, 0
+					b.SetBytes(int64(bc.size))
+					b.ReportAllocs()
+					for i := 0; b.Loop(); i++ {
+						m := msgs[i%len(msgs)]
+						dst = w.Append(dst[:0], m, true)
+						if mode != "takeover" {
+							w.Reset()
+						}
+						in += len(m)
+						out += len(dst) - len(syncTail)
 					}
-					in += len(m)
-					out += len(dst) - len(syncTail)
-				}
-				b.ReportMetric(float64(out)/float64(in), "ratio")
-			})
+					b.ReportMetric(float64(out)/float64(in), "ratio")
+				})
+			}
 		}
 	}
 }
 
 // BenchmarkFlate is BenchmarkAppend through compress/flate's Writer at
-// level 1 (BestSpeed), for comparison: Write and Flush per message, after
-// Reset in the "reset" mode.
+// levels 1 (BestSpeed) and 6 (its default), for comparison: Write and Flush
+// per message, after Reset in the "reset" mode.
 func BenchmarkFlate(b *testing.B) {
 	for _, bc := range benchCases {
 		msgs := benchMessages(bc.kind, bc.size)
-		for _, mode := range []string{"takeover", "reset", "huffman-only"} {
-			b.Run(fmt.Sprintf("%s-%dKiB/%s", bc.kind, bc.size>>10, mode), func(b *testing.B) {
-				var buf bytes.Buffer
-				level := flate.BestSpeed
-				if mode == "huffman-only" {
-					level = flate.HuffmanOnly
-				}
-				fw, err := flate.NewWriter(&buf, level)
-				if err != nil {
-					b.Fatal(err)
-				}
-				in, out := 0, 0
-				b.SetBytes(int64(bc.size))
-				b.ReportAllocs()
-				for i := 0; b.Loop(); i++ {
-					m := msgs[i%len(msgs)]
-					buf.Reset()
-					if mode != "takeover" {
-						fw.Reset(&buf)
-					}
-					if _, err := fw.Write(m); err != nil {
+		for _, mode := range []string{"takeover", "reset"} {
+			for _, level := range []int{flate.BestSpeed, 6} {
+				b.Run(fmt.Sprintf("%s-%dKiB/%s/level=%d", bc.kind, bc.size>>10, mode, level), func(b *testing.B) {
+					var buf bytes.Buffer
+					fw, err := flate.NewWriter(&buf, level)
+					if err != nil {
 						b.Fatal(err)
 					}
-					if err := fw.Flush(); err != nil {
-						b.Fatal(err)
+					in, out := 0, 0
+					b.SetBytes(int64(bc.size))
+					b.ReportAllocs()
+					for i := 0; b.Loop(); i++ {
+						m := msgs[i%len(msgs)]
+						buf.Reset()
+						if mode != "takeover" {
+							fw.Reset(&buf)
+						}
+						if _, err := fw.Write(m); err != nil {
+							b.Fatal(err)
+						}
+						if err := fw.Flush(); err != nil {
+							b.Fatal(err)
+						}
+						in += len(m)
+						out += buf.Len() - len(syncTail)
 					}
-					in += len(m)
-					out += buf.Len() - len(syncTail)
-				}
-				b.ReportMetric(float64(out)/float64(in), "ratio")
-			})
+					b.ReportMetric(float64(out)/float64(in), "ratio")
+				})
+			}
 		}
 	}
 }
@@ -101,12 +102,14 @@ func BenchmarkFlate(b *testing.B) {
 // BenchmarkNewWriter measures what a connection pays for its compressor.
 func BenchmarkNewWriter(b *testing.B) {
 	for _, bits := range []int{MinWindowBits, MaxWindowBits} {
-		b.Run(fmt.Sprint(bits), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				NewWriter(bits, false)
-			}
-		})
+		for _, level := range []int{BestSpeed, BestCompression} {
+			b.Run(fmt.Sprintf("%d/level=%d", bits, level), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					NewWriter(bits, level)
+				}
+			})
+		}
 	}
 	b.Run("flate", func(b *testing.B) {
 		b.ReportAllocs()

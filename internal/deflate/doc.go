@@ -9,16 +9,24 @@
 //
 // # Output
 //
-// The output is a raw DEFLATE stream (no zlib or gzip framing) made of
-// fixed-Huffman blocks (RFC 1951 §3.2.6), stored blocks (§3.2.4) for input
-// that fixed codes would grow, and the empty stored blocks of sync flushes;
-// it never sets BFINAL. Matching is greedy LZ77 over a hash of four bytes.
-// Fixed codes make it fast and keep it small, at a price in ratio: text
-// compresses about a quarter worse than with compress/flate's dynamic
-// codes, and a Writer without LZ77 matching (huffmanOnly) does not
-// compress at all, since no byte has a fixed code shorter than 8 bits. A message of permessage-deflate is a sequence of Append calls, the
-// last with flush set; the caller strips the 00 00 ff ff that ends it
-// (RFC 7692 §7.2.1) and the peer appends it back before inflating.
+// The output is a raw DEFLATE stream (no zlib or gzip framing) of
+// fixed-Huffman blocks (RFC 1951 §3.2.6), dynamic-Huffman blocks (§3.2.7),
+// stored blocks (§3.2.4) for input that Huffman codes would grow, and the
+// empty stored blocks of sync flushes; it never sets BFINAL. Each block
+// takes whichever of the three kinds costs the fewest bits. A message of
+// permessage-deflate is a sequence of Append calls, the last with flush
+// set; the caller strips the 00 00 ff ff that ends it (RFC 7692 §7.2.1)
+// and the peer appends it back before inflating.
+//
+// # Levels
+//
+// Matching is LZ77 over a hash of four bytes, into a table whose buckets
+// keep the latest positions of the bytes that hash to them: one at levels 1
+// and 2, up to 32 at level 9, of which the encoder takes the longest match.
+// Levels 7 to 9 also match lazily: a match waits a byte in case a longer one
+// starts there. Level 1 works out a dynamic code only for blocks of 4 KiB or
+// more, so small messages get fixed codes, which are cheap to write; the
+// other levels weigh one for every block.
 //
 // # History
 //
@@ -29,12 +37,15 @@
 //
 // # Memory and cost
 //
-// A Writer holds a history buffer of 2 * 2^windowBits bytes and a hash table
-// of at most 4096 int32 positions (16 KiB), fewer for small windows: about
-// 80 KiB for windowBits 15 and under 3 KiB for windowBits 8. After NewWriter,
-// Append allocates only when dst lacks capacity, and neither Append nor Reset
-// does work proportional to the window or the table: stale table entries are
-// recognised by their position and ignored, never cleared.
+// A Writer holds a history buffer of 2 * 2^windowBits bytes, a hash table
+// of at most 4096 int32 positions (16 KiB) at levels 1 and 2, 8192 at level
+// 3 and 16384 (64 KiB) from level 4 on, and the matches of the block being
+// made (at most 8 KiB); small windows get smaller tables and blocks. That
+// is about 89 KiB at level 1 and 137 to 139 KiB from level 4 on for
+// windowBits 15, under 6 KiB at any level for windowBits 8. After NewWriter, Append allocates only when dst lacks
+// capacity, and neither Append nor Reset does work proportional to the
+// window or the table: stale table entries are recognised by their position
+// and ignored, never cleared.
 //
 // # Concurrency
 //

@@ -15,7 +15,7 @@ import (
 // describes. With context takeover, the second message refers back into the
 // first.
 func ExampleWriter() {
-	w := deflate.NewWriter(deflate.MaxWindowBits, false)
+	w := deflate.NewWriter(deflate.MaxWindowBits, deflate.DefaultCompression)
 	tail := []byte{0x00, 0x00, 0xff, 0xff}
 
 	var wire [][]byte

@@ -103,11 +103,13 @@ func (r *bitReader) fixedSymbol() (int, error) {
 	return 144 + int(c-0b110010000), nil
 }
 
-// testInflate decodes a raw DEFLATE stream of stored and fixed-Huffman
-// blocks, the only kinds Writer emits. It stops after a final block or at
-// the end of the input, which must then fall on a block boundary. It
-// rejects dynamic blocks, over-long matches (symbol 284 with extra bits 31)
-// and distances reaching before the start of the stream.
+// testInflate decodes a raw DEFLATE stream of stored, fixed-Huffman and
+// dynamic-Huffman blocks. It stops after a final block or at the end of the
+// input, which must then fall on a block boundary. It rejects over-long
+// matches (symbol 284 with extra bits 31), distances reaching before the
+// start of the stream, and dynamic codes that are not complete (zlib's
+// inflate rejects an incomplete code length code, and an incomplete
+// literal/length or distance code unless it has a single code of one bit).
 func testInflate(in []byte) (stream, error) {
 	var s stream
 	r := &bitReader{in: in}
@@ -129,7 +131,9 @@ func testInflate(in []byte) (stream, error) {
 		case 0:
 			err = s.stored(r)
 		case 1:
-			err = s.fixed(r)
+			err = s.codes(r, nil, nil)
+		case 2:
+			err = s.dynamic(r)
 		default:
 			err = fmt.Errorf("deflate test: unexpected block type %d", btype)
 		}
@@ -160,9 +164,155 @@ func (s *stream) stored(r *bitReader) error {
 	return nil
 }
 
-func (s *stream) fixed(r *bitReader) error {
+// huffDecoder decodes a canonical Huffman code (RFC 1951 §3.2.2).
+type huffDecoder struct {
+	count   [16]int // how many codes each length has
+	symbols []int   // the symbols in the order of their codes
+}
+
+// newHuffDecoder makes the decoder of the code with the given code
+// lengths, which must form a complete code.
+func newHuffDecoder(lengths []int) (*huffDecoder, error) {
+	h := &huffDecoder{}
+	for _, l := range lengths {
+		h.count[l]++
+	}
+	h.count[0] = 0
+	// Kraft: a complete code fills all 2^15 codes of 15 bits exactly.
+	space := 0
+	for l := 1; l <= 15; l++ {
+		space += h.count[l] << (15 - l)
+	}
+	if space != 1<<15 {
+		return nil, fmt.Errorf("deflate test: code lengths %v fill %d/32768 of the code space", lengths, space)
+	}
+	for l := 1; l <= 15; l++ {
+		for sym, sl := range lengths {
+			if sl == l {
+				h.symbols = append(h.symbols, sym)
+			}
+		}
+	}
+	return h, nil
+}
+
+// decode reads one symbol: codes of each length are consecutive numbers,
+// those of length l+1 starting at twice the end of those of length l.
+func (r *bitReader) decode(h *huffDecoder) (int, error) {
+	code, first, index := 0, 0, 0
+	for l := 1; l <= 15; l++ {
+		b, err := r.bit()
+		if err != nil {
+			return 0, err
+		}
+		code |= int(b)
+		if code-first < h.count[l] {
+			return h.symbols[index+code-first], nil
+		}
+		index += h.count[l]
+		first = (first + h.count[l]) << 1
+		code <<= 1
+	}
+	return 0, errors.New("deflate test: invalid code")
+}
+
+// testCodeLengthOrder is the order of the code length code's lengths in a
+// dynamic block header (RFC 1951 §3.2.7).
+var testCodeLengthOrder = [19]int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+// dynamic reads the header of a dynamic-Huffman block (RFC 1951 §3.2.7),
+// then its symbols.
+func (s *stream) dynamic(r *bitReader) error {
+	hlit, err := r.bits(5)
+	if err != nil {
+		return err
+	}
+	hdist, err := r.bits(5)
+	if err != nil {
+		return err
+	}
+	hclen, err := r.bits(4)
+	if err != nil {
+		return err
+	}
+	nLit, nDist := int(hlit)+257, int(hdist)+1
+	if nLit > 286 || nDist > 30 {
+		return fmt.Errorf("deflate test: HLIT %d, HDIST %d", hlit, hdist)
+	}
+	clLengths := make([]int, 19)
+	for _, sym := range testCodeLengthOrder[:hclen+4] {
+		l, err := r.bits(3)
+		if err != nil {
+			return err
+		}
+		clLengths[sym] = int(l)
+	}
+	cl, err := newHuffDecoder(clLengths)
+	if err != nil {
+		return fmt.Errorf("code length code: %w", err)
+	}
+	var lengths []int
+	for len(lengths) < nLit+nDist {
+		sym, err := r.decode(cl)
+		if err != nil {
+			return err
+		}
+		repeat, value := 1, sym
+		switch sym {
+		case 16:
+			if len(lengths) == 0 {
+				return errors.New("deflate test: code length 16 first")
+			}
+			e, err := r.bits(2)
+			if err != nil {
+				return err
+			}
+			repeat, value = 3+int(e), lengths[len(lengths)-1]
+		case 17:
+			e, err := r.bits(3)
+			if err != nil {
+				return err
+			}
+			repeat, value = 3+int(e), 0
+		case 18:
+			e, err := r.bits(7)
+			if err != nil {
+				return err
+			}
+			repeat, value = 11+int(e), 0
+		}
+		if len(lengths)+repeat > nLit+nDist {
+			return errors.New("deflate test: code lengths run past HLIT + HDIST")
+		}
+		for range repeat {
+			lengths = append(lengths, value)
+		}
+	}
+	if lengths[endOfBlock] == 0 {
+		return errors.New("deflate test: no code for the end of block")
+	}
+	lit, err := newHuffDecoder(lengths[:nLit])
+	if err != nil {
+		return fmt.Errorf("literal/length code: %w", err)
+	}
+	dist, err := newHuffDecoder(lengths[nLit:])
+	if err != nil {
+		return fmt.Errorf("distance code: %w", err)
+	}
+	return s.codes(r, lit, dist)
+}
+
+// codes reads the symbols of a block up to its end, in the fixed codes if
+// lit and dist are nil.
+func (s *stream) codes(r *bitReader, lit, dist *huffDecoder) error {
 	for {
-		sym, err := r.fixedSymbol()
+		var sym int
+		var err error
+		if lit == nil {
+			sym, err = r.fixedSymbol()
+		} else {
+			sym, err = r.decode(lit)
+		}
 		if err != nil {
 			return err
 		}
@@ -172,6 +322,8 @@ func (s *stream) fixed(r *bitReader) error {
 			continue
 		case sym == 256:
 			return nil
+		case sym > 285:
+			return fmt.Errorf("deflate test: invalid symbol %d", sym)
 		}
 		extra, err := r.bits(testLengthExtra[sym-257])
 		if err != nil {
@@ -181,7 +333,14 @@ func (s *stream) fixed(r *bitReader) error {
 		if length > 258 {
 			return fmt.Errorf("deflate test: length %d", length)
 		}
-		dc, err := r.huffman(0, 5)
+		var dc int
+		if dist == nil {
+			var c uint
+			c, err = r.huffman(0, 5)
+			dc = int(c)
+		} else {
+			dc, err = r.decode(dist)
+		}
 		if err != nil {
 			return err
 		}
@@ -191,14 +350,14 @@ func (s *stream) fixed(r *bitReader) error {
 		if extra, err = r.bits(testDistExtra[dc]); err != nil {
 			return err
 		}
-		dist := testDistBase[dc] + int(extra)
+		d := testDistBase[dc] + int(extra)
 		pos := len(s.out)
-		if dist > pos {
-			return fmt.Errorf("deflate test: distance %d at offset %d", dist, pos)
+		if d > pos {
+			return fmt.Errorf("deflate test: distance %d at offset %d", d, pos)
 		}
-		s.refs = append(s.refs, backRef{pos: pos, dist: dist, length: length})
+		s.refs = append(s.refs, backRef{pos: pos, dist: d, length: length})
 		for i := range length {
-			s.out = append(s.out, s.out[pos-dist+i])
+			s.out = append(s.out, s.out[pos-d+i])
 		}
 	}
 }
