@@ -70,11 +70,13 @@ type server struct {
 	opts  *wsproto.UpgradeOptions
 	mu    sync.Mutex
 	conns map[*wsproto.Conn]struct{}
-	wg    sync.WaitGroup
+	done  *sync.Cond // signalled when the last connection ends
 }
 
 func newServer(log *slog.Logger, opts *wsproto.UpgradeOptions) *server {
-	return &server{log: log, opts: opts, conns: map[*wsproto.Conn]struct{}{}}
+	s := &server{log: log, opts: opts, conns: map[*wsproto.Conn]struct{}{}}
+	s.done = sync.NewCond(&s.mu)
+	return s
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -119,10 +121,11 @@ func (s *server) track(c *wsproto.Conn, add bool) {
 	defer s.mu.Unlock()
 	if add {
 		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-	} else {
-		delete(s.conns, c)
-		s.wg.Done()
+		return
+	}
+	delete(s.conns, c)
+	if len(s.conns) == 0 {
+		s.done.Broadcast()
 	}
 }
 
@@ -139,4 +142,11 @@ func (s *server) closeAll() {
 	}
 }
 
-func (s *server) wait() { s.wg.Wait() }
+// wait returns when no connection is left.
+func (s *server) wait() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.conns) > 0 {
+		s.done.Wait()
+	}
+}

@@ -96,6 +96,11 @@ func TestEchoServerClosePaths(t *testing.T) {
 		s, url := startEcho(t)
 		c, _, err := wsproto.Dial(ctx, url, nil)
 		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return len(s.conns) == 1
+		}, 5*time.Second, 5*time.Millisecond)
 		require.NoError(t, c.CloseNow())
 		done := make(chan struct{})
 		go func() { s.wait(); close(done) }()
