@@ -208,11 +208,7 @@ func TestProtocolViolations(t *testing.T) {
 			addr, conns, _ := listenRaw(t, &UpgradeOptions{ReadLimit: tc.limit, CloseTimeout: time.Second})
 			rc := dialRaw(t, addr)
 			server := <-conns
-			errc := make(chan error, 1)
-			go func() {
-				_, _, err := server.ReadMessage(context.Background(), nil)
-				errc <- err
-			}()
+			errc := readInBackground(server)
 			rc.send(tc.wire...)
 			assert.Equal(t, tc.code, rc.readClose())
 			// Our close answers the server's, unless the server does not
@@ -387,11 +383,7 @@ func TestReadDeadline(t *testing.T) {
 
 func TestConcurrentReadIsRefused(t *testing.T) {
 	server, client := pair(t, nil, nil)
-	first := make(chan error, 1)
-	go func() {
-		_, _, err := server.ReadMessage(context.Background(), nil)
-		first <- err
-	}()
+	first := readInBackground(server)
 	require.Eventually(t, server.readLock.Load, time.Second, time.Millisecond)
 	_, _, err := server.ReadMessage(context.Background(), nil)
 	assert.ErrorIs(t, err, ErrConcurrentRead)

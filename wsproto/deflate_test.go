@@ -345,11 +345,7 @@ func TestDeflateErrors(t *testing.T) {
 			}
 			rc := dialRawWith(t, addr, header)
 			server := <-conns
-			errc := make(chan error, 1)
-			go func() {
-				_, _, err := server.ReadMessage(context.Background(), nil)
-				errc <- err
-			}()
+			errc := readInBackground(server)
 			rc.send(tc.wire...)
 			assert.Equal(t, tc.code, rc.readClose())
 			err := <-errc

@@ -65,6 +65,17 @@ func echoLoop(c *Conn) <-chan error {
 	return done
 }
 
+// readInBackground starts one ReadMessage on c and returns where its error
+// arrives.
+func readInBackground(c *Conn) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := c.ReadMessage(context.Background(), nil)
+		errc <- err
+	}()
+	return errc
+}
+
 // rawClient is a hand-made client that speaks bytes to a server: it does the
 // handshake and then sends frames exactly as a test spells them.
 type rawClient struct {
