@@ -158,7 +158,7 @@ func TestRFC7692ExamplesRead(t *testing.T) {
 	assert.Empty(t, msg)
 }
 
-// inflateFrames inflates one compressed message given as frames (payloads
+// inflateMessage inflates one compressed message given as frames (payloads
 // unmasked), the way §7.2.2 says, with a window carried in dict.
 func inflateMessage(t *testing.T, payload []byte, dict []byte) []byte {
 	t.Helper()
