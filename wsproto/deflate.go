@@ -296,12 +296,7 @@ func (z *compression) encoder() *deflate.Writer {
 	if z.enc != nil {
 		return z.enc
 	}
-	key := encoderKey{z.writeBits, z.level}
-	p, ok := encoderPools.Load(key)
-	if !ok {
-		p, _ = encoderPools.LoadOrStore(key, &sync.Pool{New: func() any { return deflate.NewWriter(key.bits, key.level) }})
-	}
-	enc := p.(*sync.Pool).Get().(*deflate.Writer)
+	enc := encoderPool(encoderKey{z.writeBits, z.level}).Get().(*deflate.Writer)
 	if z.writeTakeover {
 		z.enc = enc
 	}
@@ -314,8 +309,16 @@ func (z *compression) doneEncoding(enc *deflate.Writer) {
 		return
 	}
 	enc.Reset()
-	p, _ := encoderPools.Load(encoderKey{z.writeBits, z.level})
-	p.(*sync.Pool).Put(enc)
+	encoderPool(encoderKey{z.writeBits, z.level}).Put(enc)
+}
+
+// encoderPool returns the pool of fresh compressors of one kind.
+func encoderPool(key encoderKey) *sync.Pool {
+	p, ok := encoderPools.Load(key)
+	if !ok {
+		p, _ = encoderPools.LoadOrStore(key, &sync.Pool{New: func() any { return deflate.NewWriter(key.bits, key.level) }})
+	}
+	return p.(*sync.Pool)
 }
 
 // inflater returns a pooled decompressor reading src, primed with the
