@@ -1,16 +1,16 @@
 package fuzz
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
-	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/db7c6739/ws/frame"
+	"github.com/db7c6739/ws/handshake"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/require"
 )
@@ -18,44 +18,148 @@ import (
 const upgradeRequest = "GET / HTTP/1.1\r\nHost: fuzz\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 
-func masked(fin bool, op frame.Opcode, p []byte) []byte {
-	h := frame.Header{Fin: fin, Opcode: op, Masked: true, Length: int64(len(p)), Mask: [4]byte{1, 2, 3, 4}}
-	b := frame.AppendHeader(nil, h)
-	n := len(b)
-	b = append(b, p...)
-	frame.Mask(h.Mask, 0, b[n:])
-	return b
+const deflateRequest = "GET / HTTP/1.1\r\nHost: fuzz\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+	"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+
+// The server's answer to the client targets' handshake; {accept} becomes
+// the right Sec-WebSocket-Accept.
+const (
+	upgradeResponse = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+	deflateResponse = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+)
+
+// The limits of the connections under test: small, so that the fuzzer can
+// reach them.
+func serverOptions(z *wsproto.CompressionOptions) *wsproto.UpgradeOptions {
+	return &wsproto.UpgradeOptions{ReadLimit: 1 << 16, CloseTimeout: 50 * time.Millisecond, Compression: z}
 }
 
 // FuzzServerConn feeds arbitrary bytes, after a valid handshake, to a server
-// Conn that echoes every message (see serve for the properties checked).
+// Conn that echoes every message; see serve for the properties.
 func FuzzServerConn(f *testing.F) {
-	f.Add(masked(true, frame.OpText, []byte("Hello")))
-	f.Add(append(masked(false, frame.OpText, []byte("Hel")), masked(true, frame.OpContinuation, []byte("lo"))...))
-	f.Add(masked(true, frame.OpPing, []byte("ping")))
-	f.Add(masked(true, frame.OpClose, []byte{0x03, 0xe8}))
-	f.Add(masked(true, frame.OpClose, []byte{0x03}))
-	f.Add(masked(true, frame.OpText, []byte{0xce, 0xba, 0xff}))
-	f.Add([]byte{0xc1, 0x80, 1, 2, 3, 4})
-	f.Add([]byte{0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4})
-	f.Add(masked(true, frame.OpBinary, make([]byte, 300)))
+	for _, seed := range serverSeeds(false) {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, input []byte) {
-		serve(t, upgradeRequest, nil, input)
+		serve(t, []byte(upgradeRequest), nil, input)
 	})
 }
 
 // FuzzServerConnDeflate is FuzzServerConn with permessage-deflate agreed,
 // so that RSV1 frames are inflated.
 func FuzzServerConnDeflate(f *testing.F) {
-	hello := []byte{0xc1, 0x87, 0, 0, 0, 0, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}
-	f.Add(hello)
-	f.Add(append(append([]byte(nil), hello...), hello...))
-	f.Add([]byte{0x41, 0x83, 0, 0, 0, 0, 0xf2, 0x48, 0xcd, 0x80, 0x84, 0, 0, 0, 0, 0xc9, 0xc9, 0x07, 0x00})
-	f.Add([]byte{0xc1, 0x81, 0, 0, 0, 0, 0x00})
-	f.Add([]byte{0xc2, 0x84, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	for _, seed := range serverSeeds(true) {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, input []byte) {
-		serve(t, deflateRequest, &wsproto.CompressionOptions{}, input)
+		serve(t, []byte(deflateRequest), &wsproto.CompressionOptions{}, input)
 	})
+}
+
+// FuzzUpgradeRequest feeds arbitrary bytes to UpgradeConn as the whole
+// stream, the opening handshake included. The answer must be a 101 with the
+// right Sec-WebSocket-Accept, or a refusal with its status; after a 101,
+// the properties of serve hold.
+func FuzzUpgradeRequest(f *testing.F) {
+	f.Add([]byte(upgradeRequest))
+	f.Add([]byte(deflateRequest + string(deflateHello)))
+	f.Add([]byte(upgradeRequest + string((&wire{masked: true}).text("Hello"))))
+	f.Add([]byte(strings.Replace(upgradeRequest, "13", "8", 1)))
+	f.Add([]byte(strings.Replace(upgradeRequest, "GET", "POST", 1)))
+	f.Add([]byte(strings.Replace(upgradeRequest, "dGhlIHNhbXBsZSBub25jZQ==", "short", 1)))
+	f.Add([]byte(strings.Replace(upgradeRequest, "\r\n\r\n", "\r\nOrigin: http://elsewhere\r\n\r\n", 1)))
+	f.Add([]byte(strings.Replace(deflateRequest, "permessage-deflate", "permessage-deflate; client_max_window_bits=9; server_no_context_takeover, x-webkit-deflate-frame", 1)))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: fuzz\r\n" + strings.Repeat("X: y\r\n", 2000) + "\r\n"))
+	f.Add([]byte("GET / HTTP/1.0\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, input []byte) {
+		serve(t, nil, &wsproto.CompressionOptions{}, input)
+	})
+}
+
+// serve runs an echoing server Conn over a scripted peer that sends request
+// then input, and checks that it ends within a bound, without leaving a
+// goroutine behind, answering the handshake as it should and closing with
+// the code the RFC prescribes for what was wrong (see checkEnd).
+func serve(t *testing.T, request []byte, z *wsproto.CompressionOptions, input []byte) {
+	peer := &scriptedConn{in: append(append([]byte(nil), request...), input...)}
+	var upgradeErr, end error
+	run(t, func() {
+		c, err := wsproto.UpgradeConn(peer, serverOptions(z))
+		if err != nil {
+			upgradeErr = err
+			return
+		}
+		end = echo(c)
+	})
+	head, frames := splitHead(peer.output())
+	if upgradeErr != nil && !errors.As(upgradeErr, new(*handshake.Error)) {
+		// The request ended (EOF) before its head did: nothing to answer.
+		require.True(t, errors.Is(upgradeErr, io.EOF) || errors.Is(upgradeErr, io.ErrUnexpectedEOF), "%v", upgradeErr)
+		require.Empty(t, head)
+		return
+	}
+	if upgradeErr != nil {
+		require.True(t, strings.HasPrefix(string(head), "HTTP/1.1 4"), "refused with a 4xx: %q", head)
+		length := headerValues(head, "Content-Length")
+		require.Equal(t, []string{strconv.Itoa(len(frames))}, length, "the body is all that follows the head")
+		return
+	}
+	require.True(t, strings.HasPrefix(string(head), "HTTP/1.1 101 "), "%q", head)
+	sent, _ := splitHead(append(append([]byte(nil), request...), input...))
+	keys := headerValues(sent, "Sec-WebSocket-Key")
+	require.Len(t, keys, 1, "a request accepted with %d keys", len(keys))
+	require.Contains(t, string(head), "\r\nSec-WebSocket-Accept: "+handshake.AcceptKey(keys[0])+"\r\n")
+	checkEnd(t, end, sentCloses(t, frames))
+}
+
+// FuzzClientConn is FuzzServerConn for the client role: the input is what
+// the server sends, its handshake response included ({accept} is replaced
+// by the right Sec-WebSocket-Accept, so the fuzzer can keep or break it).
+func FuzzClientConn(f *testing.F) {
+	for _, seed := range clientSeeds(false) {
+		f.Add(append([]byte(upgradeResponse), seed...))
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		dial(t, nil, input)
+	})
+}
+
+// FuzzClientConnDeflate is FuzzClientConn with permessage-deflate offered.
+func FuzzClientConnDeflate(f *testing.F) {
+	for _, seed := range clientSeeds(true) {
+		f.Add(append([]byte(deflateResponse), seed...))
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		dial(t, &wsproto.CompressionOptions{}, input)
+	})
+}
+
+// dial runs an echoing client Conn against a scripted server and checks
+// what serve checks.
+func dial(t *testing.T, z *wsproto.CompressionOptions, input []byte) {
+	peer := &scriptedConn{in: append([]byte(nil), input...), accept: []byte{}}
+	var dialErr, end error
+	run(t, func() {
+		c, _, err := wsproto.Dial(context.Background(), "ws://fuzz/", &wsproto.DialOptions{
+			ReadLimit: 1 << 16, CloseTimeout: 50 * time.Millisecond, Compression: z,
+			NetDialContext: peer.dial,
+		})
+		if err != nil {
+			dialErr = err
+			return
+		}
+		end = echo(c)
+	})
+	request, frames := splitHead(peer.output())
+	require.True(t, strings.HasPrefix(string(request), "GET / HTTP/1.1\r\n"), "%q", request)
+	if dialErr != nil {
+		require.Empty(t, frames, "no frame before the handshake is done")
+		return
+	}
+	checkEnd(t, end, sentCloses(t, frames))
 }
 
 // FuzzInflate wraps arbitrary bytes as the payload of one compressed
@@ -67,110 +171,18 @@ func FuzzInflate(f *testing.F) {
 	f.Add([]byte{0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00}, true, uint8(0))
 	f.Add([]byte{0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00}, true, uint8(5))
 	f.Add([]byte{0x00}, true, uint8(0))
+	w := &wire{masked: true}
 	f.Fuzz(func(t *testing.T, payload []byte, text bool, split uint8) {
 		op := frame.OpBinary
 		if text {
 			op = frame.OpText
 		}
-		var wire []byte
+		var input []byte
 		if k := int(split); k > 0 && k < len(payload) {
-			first := masked(false, op, payload[:k])
-			first[0] |= 0x40
-			wire = append(first, masked(true, frame.OpContinuation, payload[k:])...)
+			input = cat(w.frame(false, 4, op, payload[:k]), w.frame(true, 0, frame.OpContinuation, payload[k:]))
 		} else {
-			wire = masked(true, op, payload)
-			wire[0] |= 0x40
+			input = w.frame(true, 4, op, payload)
 		}
-		serve(t, deflateRequest, &wsproto.CompressionOptions{}, wire)
+		serve(t, []byte(deflateRequest), &wsproto.CompressionOptions{}, input)
 	})
-}
-
-const deflateRequest = "GET / HTTP/1.1\r\nHost: fuzz\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-	"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
-
-// serve runs an echoing server Conn over net.Pipe, sends it request and
-// input, and checks that it ends within a bound without panicking and that
-// any close frame it sent carries a code allowed on the wire (or none).
-func serve(t *testing.T, request string, compression *wsproto.CompressionOptions, input []byte) {
-	srvConn, cliConn := net.Pipe()
-	defer cliConn.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	_ = srvConn.SetDeadline(deadline)
-	_ = cliConn.SetDeadline(deadline)
-
-	served := make(chan error, 1)
-	go func() {
-		c, err := wsproto.UpgradeConn(srvConn, &wsproto.UpgradeOptions{
-			ReadLimit: 1 << 16, CloseTimeout: 50 * time.Millisecond, Compression: compression,
-		})
-		if err != nil {
-			served <- err
-			return
-		}
-		defer c.CloseNow()
-		var buf []byte
-		for {
-			typ, msg, err := c.ReadMessage(context.Background(), buf)
-			if err != nil {
-				served <- err
-				return
-			}
-			if err := c.WriteMessage(context.Background(), typ, msg); err != nil {
-				served <- err
-				return
-			}
-			buf = msg
-		}
-	}()
-
-	// Read everything the server sends while the input goes in.
-	closeCodes := make(chan []frame.CloseCode, 1)
-	go func() {
-		br := bufio.NewReader(cliConn)
-		var codes []frame.CloseCode
-		defer func() { closeCodes <- codes }()
-		if _, err := br.ReadString('\n'); err != nil {
-			return
-		}
-		for { // skip the rest of the response head
-			line, err := br.ReadString('\n')
-			if err != nil || line == "\r\n" {
-				break
-			}
-		}
-		scratch := make([]byte, frame.MaxHeaderSize)
-		for {
-			h, err := frame.ReadHeader(br, scratch)
-			if err != nil {
-				return
-			}
-			p := make([]byte, min(h.Length, 1<<20))
-			if _, err := io.ReadFull(br, p); err != nil {
-				return
-			}
-			if h.Opcode == frame.OpClose {
-				if len(p) >= 2 {
-					codes = append(codes, frame.CloseCode(binary.BigEndian.Uint16(p)))
-				} else {
-					codes = append(codes, frame.CloseNoStatusReceived)
-				}
-			}
-		}
-	}()
-
-	_, _ = io.WriteString(cliConn, request)
-	_, _ = cliConn.Write(input)
-	_ = cliConn.Close() // end of input: the server must finish
-
-	select {
-	case err := <-served:
-		require.Error(t, err)
-		require.True(t, errors.Is(err, wsproto.ErrClosed), "unexpected end: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not finish")
-	}
-	for _, code := range <-closeCodes {
-		require.True(t, code == frame.CloseNoStatusReceived || code.IsValidOnWire(), "close code %d", code)
-	}
 }

@@ -119,6 +119,12 @@ func (c *Conn) closeReceived(ce *CloseError) error {
 // sends a close frame with code, waits a little for the peer's close and
 // closes.
 func (c *Conn) fail(code frame.CloseCode, cause error) error {
+	if c.readErr != nil {
+		// Already failed: a decompressor handed the error of the frame
+		// after, say, and what it inflated so far is judged after it.
+		// The first reason is the one the close frame gave.
+		return c.readErr
+	}
 	pe := &ProtocolError{Code: code, Err: cause}
 	c.readErr = pe
 	reason := cause.Error()
@@ -170,6 +176,9 @@ func (c *Conn) drainUntilClose() {
 
 // readFailed ends the connection after the network failed a read.
 func (c *Conn) readFailed(err error) error {
+	if c.readErr != nil {
+		return c.readErr
+	}
 	ce := &CloseError{Code: frame.CloseAbnormalClosure, Err: err}
 	c.readErr = c.teardown(ce)
 	return c.readErr

@@ -336,6 +336,10 @@ func TestDeflateErrors(t *testing.T) {
 		{"RSV1 on a ping", "permessage-deflate", [][]byte{maskedRsv1(frameBytes(true, frame.OpPing, true, nil))}, frame.CloseProtocolError, ErrReservedBits},
 		{"not deflate", "permessage-deflate", [][]byte{maskedRsv1(frameBytes(true, frame.OpBinary, true, []byte{0xff, 0xff, 0xff, 0xff}))}, frame.CloseInvalidFramePayloadData, ErrInvalidDeflate},
 		{"invalid UTF-8 inside", "permessage-deflate", [][]byte{maskedRsv1(frameBytes(true, frame.OpText, true, deflateRaw([]byte("ok \xff"))))}, frame.CloseInvalidFramePayloadData, ErrInvalidUTF8},
+		// Found by FuzzServerConnDeflate: the next frame's header fails the
+		// connection with 1002 while the inflater still holds text that is
+		// not UTF-8; the error must say 1002 too, as the close frame did.
+		{"bad frame after invalid UTF-8", "permessage-deflate", [][]byte{maskedRsv1(frameBytes(false, frame.OpText, true, deflateRaw([]byte("ok \xff")))), withRsv2(frameBytes(true, frame.OpContinuation, true, []byte("x")))}, frame.CloseProtocolError, ErrReservedBits},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr, conns, _ := listenRaw(t, &UpgradeOptions{Compression: &CompressionOptions{}, CloseTimeout: time.Second})
@@ -353,6 +357,11 @@ func TestDeflateErrors(t *testing.T) {
 			assert.Equal(t, tc.code, CloseStatus(err))
 		})
 	}
+}
+
+func withRsv2(f []byte) []byte {
+	f[0] |= 0x20
+	return f
 }
 
 func maskedRsv1(f []byte) []byte {
