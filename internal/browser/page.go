@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// IgnoreCertificateErrors makes the browser accept any certificate, such
+// as a test server's self-signed one.
+func (b *Browser) IgnoreCertificateErrors(ctx context.Context) error {
+	return b.Call(ctx, "", "Security.setIgnoreCertificateErrors", map[string]any{"ignore": true}, nil)
+}
+
 // Page is a browser tab attached through DevTools.
 type Page struct {
 	b       *Browser
@@ -95,6 +101,15 @@ func (p *Page) Texts(ctx context.Context, selector string) ([]string, error) {
 	var texts []string
 	err := p.Eval(ctx, fmt.Sprintf("Array.from(document.querySelectorAll(%s), e => e.textContent)", jsString(selector)), &texts)
 	return texts, err
+}
+
+// WaitTexts waits until at least n elements match selector and returns the
+// textContent of each.
+func (p *Page) WaitTexts(ctx context.Context, selector string, n int) ([]string, error) {
+	if err := p.WaitFor(ctx, fmt.Sprintf("document.querySelectorAll(%s).length >= %d", jsString(selector), n)); err != nil {
+		return nil, err
+	}
+	return p.Texts(ctx, selector)
 }
 
 // Text returns the textContent of the first element matching selector.

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/db7c6739/ws/examples/casefold/internal/casefold"
+	"github.com/db7c6739/ws/frame"
+	"github.com/db7c6739/ws/wsproto"
+)
+
+var (
+	//go:embed index.html
+	page []byte
+	//go:embed wstest.js
+	script []byte
+)
+
+// options configures a server.
+type options struct {
+	// AsciiOnly answers ASCII messages only and ignores the others.
+	AsciiOnly bool
+	// Upgrade configures the WebSocket connections; nil means the
+	// defaults.
+	Upgrade *wsproto.UpgradeOptions
+}
+
+// server serves the page at /, its script at /wstest.js and the folding
+// WebSocket at /ws.
+type server struct {
+	log     *slog.Logger
+	opts    options
+	mux     *http.ServeMux
+	mu      sync.Mutex
+	conns   map[*wsproto.Conn]struct{}
+	closing bool           // set by closeAll: no connection may start
+	wg      sync.WaitGroup // connections and their closing handshakes
+}
+
+func newServer(log *slog.Logger, opts options) *server {
+	s := &server{log: log, opts: opts, mux: http.NewServeMux(), conns: map[*wsproto.Conn]struct{}{}}
+	s.mux.HandleFunc("GET /{$}", serveFile("text/html; charset=utf-8", page))
+	s.mux.HandleFunc("GET /wstest.js", serveFile("text/javascript; charset=utf-8", script))
+	s.mux.HandleFunc("/ws", s.serveWS)
+	return s
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func serveFile(contentType string, body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(body)
+	}
+}
+
+func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
+	c, err := wsproto.Upgrade(w, r, s.opts.Upgrade)
+	if err != nil {
+		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	defer c.CloseNow()
+	if !s.track(c) {
+		_ = c.Close(frame.CloseGoingAway, "server shutting down")
+		return
+	}
+	defer s.untrack(c)
+	s.log.Debug("connected", "remote", r.RemoteAddr)
+	err = s.fold(c)
+	s.log.Debug("connection ended", "remote", r.RemoteAddr, "code", wsproto.CloseStatus(err), "err", err)
+}
+
+// fold answers each text message with its folding until the connection
+// ends, and refuses binary messages with close 1003 (RFC 6455 §7.4.1).
+func (s *server) fold(c *wsproto.Conn) error {
+	ctx := context.Background()
+	var in, out []byte
+	for {
+		typ, msg, err := c.ReadMessage(ctx, in)
+		if err != nil {
+			return err
+		}
+		in = msg
+		if typ != wsproto.MessageText {
+			return c.Close(frame.CloseUnsupportedData, "text messages only")
+		}
+		if s.opts.AsciiOnly && !isASCII(msg) {
+			continue
+		}
+		out = casefold.AppendFold(out[:0], msg)
+		if err := c.WriteMessage(ctx, wsproto.MessageText, out); err != nil {
+			return err
+		}
+	}
+}
+
+func isASCII(p []byte) bool {
+	for _, b := range p {
+		if b >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// track registers c, unless the server is shutting down.
+func (s *server) track(c *wsproto.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *server) untrack(c *wsproto.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// closeAll tells every client that the server is going away (close 1001)
+// and keeps new connections from starting.
+func (s *server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closing = true
+	for c := range s.conns {
+		s.wg.Go(func() { _ = c.Close(frame.CloseGoingAway, "server shutting down") })
+	}
+}
+
+// wait returns when every connection has ended; call it after closeAll.
+func (s *server) wait() { s.wg.Wait() }

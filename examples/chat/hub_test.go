@@ -1,0 +1,419 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/db7c6739/ws/frame"
+	"github.com/db7c6739/ws/wsproto"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// event holds any event the server sends.
+type event struct {
+	Type     string   `json:"type"`
+	Name     string   `json:"name,omitempty"`
+	Room     string   `json:"room,omitempty"`
+	Members  []string `json:"members,omitempty"`
+	Text     string   `json:"text,omitempty"`
+	Time     string   `json:"time,omitempty"`
+	Messages []event  `json:"messages,omitempty"`
+}
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// fakePeer stands in for a connection in the hub's tests, which read the
+// queues themselves.
+type fakePeer struct{ closed chan closeCall }
+
+type closeCall struct {
+	code   frame.CloseCode
+	reason string
+}
+
+func newFakePeer() *fakePeer { return &fakePeer{closed: make(chan closeCall, 1)} }
+
+func (p *fakePeer) WritePrepared(context.Context, *wsproto.PreparedMessage) error { return nil }
+func (p *fakePeer) CloseNow() error                                               { return nil }
+func (p *fakePeer) Close(code frame.CloseCode, reason string) error {
+	p.closed <- closeCall{code, reason}
+	return nil
+}
+
+// decoder returns a function that reads back what a prepared message
+// says, by sending it through a real connection over net.Pipe.
+func decoder(t *testing.T) func(*wsproto.PreparedMessage) event {
+	a, b := net.Pipe()
+	accepted := make(chan *wsproto.Conn, 1)
+	go func() {
+		c, err := wsproto.UpgradeConn(a, nil)
+		assert.NoError(t, err)
+		accepted <- c
+	}()
+	dial := func(context.Context, string, string) (net.Conn, error) { return b, nil }
+	cli, _, err := wsproto.Dial(context.Background(), "ws://pipe/", &wsproto.DialOptions{NetDialContext: dial})
+	require.NoError(t, err)
+	srv := <-accepted
+	require.NotNil(t, srv)
+	t.Cleanup(func() { _ = cli.CloseNow(); _ = srv.CloseNow() })
+	return func(m *wsproto.PreparedMessage) event {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		written := make(chan error, 1)
+		go func() { written <- srv.WritePrepared(ctx, m) }()
+		typ, p, err := cli.ReadMessage(ctx, nil)
+		require.NoError(t, err)
+		require.NoError(t, <-written)
+		require.Equal(t, wsproto.MessageText, typ)
+		var e event
+		require.NoError(t, json.Unmarshal(p, &e), "%s", p)
+		return e
+	}
+}
+
+// next returns what is queued for c, failing if nothing is.
+func next(t *testing.T, decode func(*wsproto.PreparedMessage) event, c *client) event {
+	t.Helper()
+	select {
+	case m := <-c.send:
+		return decode(m)
+	default:
+		t.Fatalf("nothing queued for %s", c.name)
+		return event{}
+	}
+}
+
+func assertNothingQueued(t *testing.T, c *client) {
+	t.Helper()
+	assert.Empty(t, c.send, "queued for %s", c.name)
+}
+
+func TestHubNames(t *testing.T) {
+	h := newHub(discard)
+	long := strings.Repeat("x", maxNameRunes)
+	for _, tc := range []struct{ want, got string }{
+		{"alice", "alice"},
+		{"alice", "alice-2"},
+		{"alice", "alice-3"},
+		{"alice-2", "alice-2-2"},
+		{long, long},
+		{long, long[:maxNameRunes-2] + "-2"},
+		{"abcdefghijklmnopqrstu vw", "abcdefghijklmnopqrstu vw"},
+		{"abcdefghijklmnopqrstu vw", "abcdefghijklmnopqrstu-2"}, // no space before the suffix
+		{"", "guest-"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			c, _, err := h.join("lobby", tc.want, newFakePeer())
+			require.NoError(t, err)
+			if tc.got == "guest-" {
+				assert.Regexp(t, regexp.MustCompile(`^guest-\d{4}$`), c.name)
+				return
+			}
+			assert.Equal(t, tc.got, c.name)
+		})
+	}
+	t.Run("taken in another room", func(t *testing.T) {
+		c, _, err := h.join("other", "alice", newFakePeer())
+		require.NoError(t, err)
+		assert.Equal(t, "alice", c.name)
+	})
+	t.Run("suffix keeps the limit", func(t *testing.T) {
+		h := newHub(discard)
+		name := strings.Repeat("é", maxNameRunes)
+		var last string
+		for range 12 {
+			c, _, err := h.join("r", name, newFakePeer())
+			require.NoError(t, err)
+			last = c.name
+			assert.LessOrEqual(t, utf8.RuneCountInString(c.name), maxNameRunes)
+		}
+		assert.Equal(t, strings.Repeat("é", maxNameRunes-3)+"-12", last)
+	})
+}
+
+func TestHubBroadcast(t *testing.T) {
+	decode := decoder(t)
+	h := newHub(discard)
+
+	alice, first, err := h.join("lobby", "alice", newFakePeer())
+	require.NoError(t, err)
+	require.Len(t, first, 2)
+	assert.Equal(t, event{Type: "welcome", Name: "alice", Room: "lobby", Members: []string{"alice"}}, decode(first[0]))
+	assert.Equal(t, event{Type: "history", Messages: []event{}}, decode(first[1]))
+	assertNothingQueued(t, alice)
+
+	bob, first, err := h.join("lobby", "bob", newFakePeer())
+	require.NoError(t, err)
+	assert.Equal(t, event{Type: "welcome", Name: "bob", Room: "lobby", Members: []string{"alice", "bob"}}, decode(first[0]))
+	assert.Equal(t, event{Type: "join", Name: "bob"}, next(t, decode, alice))
+	assertNothingQueued(t, bob)
+
+	carol, _, err := h.join("elsewhere", "carol", newFakePeer())
+	require.NoError(t, err)
+
+	h.say(alice, "hi bob")
+	for _, c := range []*client{alice, bob} {
+		e := next(t, decode, c)
+		assert.Equal(t, "message", e.Type)
+		assert.Equal(t, "alice", e.Name)
+		assert.Equal(t, "hi bob", e.Text)
+		_, err := time.Parse(time.RFC3339, e.Time)
+		assert.NoError(t, err)
+	}
+	assertNothingQueued(t, carol)
+
+	h.reply(bob, "text: empty")
+	assert.Equal(t, event{Type: "error", Text: "text: empty"}, next(t, decode, bob))
+	assertNothingQueued(t, alice)
+
+	h.leave(bob)
+	assert.Equal(t, event{Type: "leave", Name: "bob"}, next(t, decode, alice))
+	assert.True(t, bob.stopped)
+	h.say(bob, "after leaving")
+	h.leave(bob)
+	assertNothingQueued(t, alice)
+	assertNothingQueued(t, bob)
+	assert.Equal(t, []roomInfo{{"elsewhere", 1}, {"lobby", 1}}, h.list())
+}
+
+func TestHubHistory(t *testing.T) {
+	decode := decoder(t)
+	h := newHub(discard)
+	for i := range 60 {
+		require.NoError(t, h.post("hist", "bot", fmt.Sprint("message ", i)))
+	}
+	alice, first, err := h.join("hist", "alice", newFakePeer())
+	require.NoError(t, err)
+	history := decode(first[1])
+	require.Len(t, history.Messages, historyLen)
+	for i, m := range history.Messages {
+		assert.Equal(t, "message", m.Type)
+		assert.Equal(t, "bot", m.Name)
+		assert.Equal(t, fmt.Sprint("message ", i+10), m.Text)
+	}
+
+	_, again, err := h.join("hist", "bob", newFakePeer())
+	require.NoError(t, err)
+	assert.Same(t, first[1], again[1], "newcomers between two messages share the history")
+	h.say(alice, "one more")
+	_, later, err := h.join("hist", "carol", newFakePeer())
+	require.NoError(t, err)
+	require.NotSame(t, first[1], later[1])
+	history = decode(later[1])
+	require.Len(t, history.Messages, historyLen)
+	assert.Equal(t, "message 11", history.Messages[0].Text)
+	assert.Equal(t, "one more", history.Messages[historyLen-1].Text)
+}
+
+func TestHubDropsSlowClient(t *testing.T) {
+	decode := decoder(t)
+	h := newHub(discard)
+	alice, _, err := h.join("lobby", "alice", newFakePeer())
+	require.NoError(t, err)
+	peers := []*fakePeer{newFakePeer(), newFakePeer()}
+	slow1, _, err := h.join("lobby", "slow1", peers[0])
+	require.NoError(t, err)
+	slow2, _, err := h.join("lobby", "slow2", peers[1])
+	require.NoError(t, err)
+	assert.Equal(t, "slow1", next(t, decode, alice).Name)
+	assert.Equal(t, "slow2", next(t, decode, alice).Name)
+
+	// The slow ones' writers never take anything: their queues fill, while
+	// alice's is emptied as she reads. slow1 has one more, slow2's join.
+	for i := range sendQueueLen - 1 {
+		require.NoError(t, h.post("lobby", "bot", fmt.Sprint(i)))
+		assert.Equal(t, fmt.Sprint(i), next(t, decode, alice).Text)
+	}
+	assert.Len(t, slow1.send, sendQueueLen)
+	assert.Len(t, slow2.send, sendQueueLen-1)
+
+	// The next message drops slow1; the notice that slow1 left fills
+	// slow2's queue, so slow2 is dropped too.
+	require.NoError(t, h.post("lobby", "bot", "one too many"))
+	assert.Equal(t, "one too many", next(t, decode, alice).Text)
+	assert.Equal(t, event{Type: "leave", Name: "slow1"}, next(t, decode, alice))
+	assert.Equal(t, event{Type: "leave", Name: "slow2"}, next(t, decode, alice))
+	assertNothingQueued(t, alice)
+	for i, p := range peers {
+		select {
+		case got := <-p.closed:
+			assert.Equal(t, closeCall{frame.ClosePolicyViolation, "too slow: send queue full"}, got)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("slow%d was not closed", i+1)
+		}
+	}
+	for _, c := range []*client{slow1, slow2} {
+		c.bg.Wait()
+		assert.True(t, c.stopped)
+		h.leave(c) // the handler's leave changes nothing now
+	}
+	assertNothingQueued(t, alice)
+	assert.Equal(t, []roomInfo{{"lobby", 1}}, h.list())
+
+	t.Run("by an error reply", func(t *testing.T) {
+		bob, _, err := h.join("lobby", "bob", newFakePeer())
+		require.NoError(t, err)
+		assert.Equal(t, "bob", next(t, decode, alice).Name)
+		for range sendQueueLen + 1 {
+			h.reply(alice, "text: empty") // alice stops reading
+		}
+		assert.Equal(t, event{Type: "leave", Name: "alice"}, next(t, decode, bob))
+		alice.bg.Wait()
+		assert.Equal(t, []roomInfo{{"lobby", 1}}, h.list())
+	})
+}
+
+func TestHubRoomLifetime(t *testing.T) {
+	h := newHub(discard)
+	h.maxIdle = 2
+	rooms := func() []string {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		var names []string
+		for n := range h.rooms {
+			names = append(names, n)
+		}
+		return names
+	}
+
+	t.Run("a room without members or history is removed", func(t *testing.T) {
+		c, _, err := h.join("quiet", "alice", newFakePeer())
+		require.NoError(t, err)
+		assert.Equal(t, []string{"quiet"}, rooms())
+		h.leave(c)
+		assert.Empty(t, rooms())
+		assert.Equal(t, []roomInfo{}, h.list())
+	})
+	t.Run("one with history is kept, unlisted", func(t *testing.T) {
+		c, _, err := h.join("talky", "alice", newFakePeer())
+		require.NoError(t, err)
+		h.say(c, "remember me")
+		h.leave(c)
+		assert.Equal(t, []string{"talky"}, rooms())
+		assert.Equal(t, []roomInfo{}, h.list())
+		assert.Equal(t, 1, h.idleRooms)
+	})
+	t.Run("the rooms idle longest are forgotten", func(t *testing.T) {
+		require.NoError(t, h.post("second", "bot", "x"))
+		time.Sleep(time.Millisecond) // lastActive must differ
+		require.NoError(t, h.post("third", "bot", "x"))
+		assert.ElementsMatch(t, []string{"second", "third"}, rooms())
+		c, first, err := h.join("second", "alice", newFakePeer())
+		require.NoError(t, err)
+		assert.Same(t, h.rooms["second"].replay, first[1])
+		assert.Equal(t, 1, h.idleRooms)
+		h.leave(c)
+		assert.Equal(t, 2, h.idleRooms)
+	})
+}
+
+func TestHubShutdown(t *testing.T) {
+	h := newHub(discard)
+	peers := []*fakePeer{newFakePeer(), newFakePeer()}
+	var clients []*client
+	for i, p := range peers {
+		c, _, err := h.join(fmt.Sprint("room", i), "alice", p)
+		require.NoError(t, err)
+		clients = append(clients, c)
+	}
+	h.shutdown()
+	for i, p := range peers {
+		assert.Equal(t, closeCall{frame.CloseGoingAway, "server shutting down"}, <-p.closed)
+		clients[i].bg.Wait()
+		assert.True(t, clients[i].stopped)
+		h.leave(clients[i])
+	}
+	_, _, err := h.join("lobby", "late", newFakePeer())
+	assert.ErrorIs(t, err, errShuttingDown)
+	assert.ErrorIs(t, h.post("lobby", "bot", "x"), errShuttingDown)
+	assert.Equal(t, []roomInfo{}, h.list())
+}
+
+func TestValidation(t *testing.T) {
+	t.Run("rooms", func(t *testing.T) {
+		for _, tc := range []struct {
+			room string
+			ok   bool
+		}{
+			{"lobby", true}, {"a", true}, {"A-Z_0-9", true}, {strings.Repeat("r", 32), true},
+			{"", false}, {strings.Repeat("r", 33), false}, {"a.b", false}, {"a b", false},
+			{"a/b", false}, {"é", false}, {"..", false}, {"<b>", false},
+		} {
+			assert.Equal(t, tc.ok, validRoom(tc.room), "%q", tc.room)
+		}
+	})
+	t.Run("names", func(t *testing.T) {
+		for _, tc := range []struct {
+			in, out string
+			err     error
+		}{
+			{"alice", "alice", nil},
+			{"  alice\t", "alice", nil},
+			{"", "", nil},
+			{"   ", "", nil},
+			{"<b>x</b>", "<b>x</b>", nil},
+			{"Ünïcødé ✓ 🎉", "Ünïcødé ✓ 🎉", nil},
+			{strings.Repeat("é", 24), strings.Repeat("é", 24), nil},
+			{strings.Repeat("é", 25), "", errNameLong},
+			{"a\x00b", "", errNameControl},
+			{"a\nb", "", errNameControl},
+			{"a\u0085b", "", errNameControl},
+			{"a\x7fb", "", errNameControl},
+			{"a\xffb", "", errNameUTF8},
+		} {
+			got, err := cleanName(tc.in)
+			assert.Equal(t, tc.out, got, "%q", tc.in)
+			assert.Equal(t, tc.err, err, "%q", tc.in)
+		}
+	})
+	t.Run("texts", func(t *testing.T) {
+		for _, tc := range []struct {
+			in  string
+			err error
+		}{
+			{"hi", nil},
+			{" hi\n there ", nil},
+			{strings.Repeat("🎉", maxTextRunes), nil},
+			{strings.Repeat("🎉", maxTextRunes+1), errTextLong},
+			{"", errTextEmpty},
+			{" \n\t", errTextEmpty},
+			{"a\xff", errTextUTF8},
+		} {
+			assert.Equal(t, tc.err, checkText(tc.in), "%.20q", tc.in)
+		}
+	})
+	t.Run("client messages", func(t *testing.T) {
+		for _, tc := range []struct {
+			typ  wsproto.MessageType
+			in   string
+			text string
+			err  error
+		}{
+			{wsproto.MessageText, `{"type":"message","text":"hi"}`, "hi", nil},
+			{wsproto.MessageText, `{"type":"message","text":"hi","extra":1}`, "hi", nil},
+			{wsproto.MessageBinary, `{"type":"message","text":"hi"}`, "", errBinary},
+			{wsproto.MessageText, `hi`, "", errBadJSON},
+			{wsproto.MessageText, `["message"]`, "", errBadJSON},
+			{wsproto.MessageText, `{"type":"message","text":5}`, "", errBadJSON},
+			{wsproto.MessageText, `null`, "", errBadType},
+			{wsproto.MessageText, `{"text":"hi"}`, "", errBadType},
+			{wsproto.MessageText, `{"type":"join","text":"hi"}`, "", errBadType},
+			{wsproto.MessageText, `{"type":"message"}`, "", errTextEmpty},
+		} {
+			text, err := parseClientMessage(tc.typ, []byte(tc.in))
+			assert.Equal(t, tc.text, text, tc.in)
+			assert.Equal(t, tc.err, err, tc.in)
+		}
+	})
+}

@@ -1,0 +1,118 @@
+// Command chat is a chat server with rooms, and its web page, on one port.
+//
+//	go run ./examples/chat -addr 127.0.0.1:9003
+//
+// then open http://127.0.0.1:9003/chats/lobby (or /chats/lobby?name=alice)
+// in a few browser tabs.
+//
+// # Routes
+//
+//	GET  /                            redirect to /chats/lobby
+//	GET  /chats/{room}                the page; it connects to /chats/{room}/ws
+//	GET  /chats/{room}/ws?name=NAME   the WebSocket
+//	GET  /api/rooms                   [{"room":"lobby","members":2}, ...]
+//	POST /api/rooms/{room}/messages   {"name":"bot","text":"hi"} → 202
+//
+// A room name is 1–32 characters of [A-Za-z0-9_-]; any other is 404. A
+// user name is trimmed and must then be at most 24 characters, none of them
+// a control character, or the connection is closed with 1008; an empty or
+// missing one is replaced by a guest name (guest-4821), and one already in
+// the room gets a suffix (alice-2). GET /api/rooms lists the rooms that have
+// members, by name. The POST takes a body of at most 32 KiB (else 413);
+// its name defaults to "api"; it answers 400 for bad JSON or an invalid
+// name or text, 404 for a bad room name. A room without members keeps its
+// history (up to 100 such rooms, the most recently used), so a message
+// posted there waits for the next to join.
+//
+// # Protocol
+//
+// Every message is a JSON text message with a "type". The server sends,
+// first to a newcomer:
+//
+//	{"type":"welcome","name":"alice","room":"lobby","members":["alice","bob"]}
+//	{"type":"history","messages":[M, ...]}  the room's last 50 messages, oldest first
+//
+// then, as things happen in the room:
+//
+//	{"type":"message","name":"bob","text":"hi","time":"2025-01-02T15:04:05Z"}  (M)
+//	{"type":"join","name":"carol"}   to the others
+//	{"type":"leave","name":"carol"}  to the others
+//	{"type":"error","text":"text: empty"}  to the sender of an invalid message
+//
+// A client sends {"type":"message","text":"..."}, with 1–2000 characters
+// of text, not all white space; it comes back to everyone in the room, the
+// sender included. Anything else (binary, not JSON, another type, a bad
+// text) is answered with an error and otherwise ignored; only a message
+// over 32 KiB ends the connection (1009, by wsproto). Strings are sent
+// as they were received, HTML characters included: the page shows them
+// with textContent.
+//
+// # Slow clients
+//
+// Each broadcast is encoded, and compressed, once for all members
+// (wsproto.PreparedMessage) and queued for each member's writer goroutine
+// without waiting. A member whose queue of 64 messages is full is dropped,
+// closed with 1008 "too slow: send queue full", and each write is bounded
+// by 10 seconds, so a client that stops reading delays no one else. On
+// SIGINT or SIGTERM every client is closed with 1001 going away.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:9003", "address to listen on")
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Error("listen", "err", err)
+		os.Exit(1)
+	}
+	log.Info("listening", "url", "http://"+ln.Addr().String()+"/chats/lobby")
+	if err := serve(ctx, ln, log); err != nil {
+		log.Error("serve", "err", err)
+		os.Exit(1)
+	}
+}
+
+// serve runs the chat on ln until ctx ends, then closes every connection
+// with 1001 going away and returns once all have ended.
+func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
+	s := newServer(log)
+	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		log.Info("shutting down")
+		// Shutdown stops accepting and waits for plain requests; the
+		// WebSockets, taken over from the server, are the hub's to close.
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+		if err = <-served; errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	s.hub.shutdown()
+	s.hub.wait()
+	return err
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/db7c6739/ws/wsproto"
+)
+
+// Limits of the chat protocol.
+const (
+	maxRoomLen   = 32   // bytes of [A-Za-z0-9_-]
+	maxNameRunes = 24   // after trimming
+	maxTextRunes = 2000 // of a chat message
+	// maxInbound bounds a client's frame and an API request body. A valid
+	// message can be much longer than maxTextRunes bytes once in JSON: 2000
+	// runes written as \uXXXX surrogate pairs take 24 000 bytes.
+	maxInbound = 32 << 10
+)
+
+// Server to client. Each is a JSON object whose "type" says what it is.
+type (
+	welcomeEvent struct {
+		Type    string   `json:"type"` // "welcome"
+		Name    string   `json:"name"`
+		Room    string   `json:"room"`
+		Members []string `json:"members"`
+	}
+	chatEvent struct {
+		Type string `json:"type"` // "message"
+		Name string `json:"name"`
+		Text string `json:"text"`
+		Time string `json:"time"` // RFC 3339, UTC
+	}
+	noticeEvent struct {
+		Type string `json:"type"` // "join" or "leave"
+		Name string `json:"name"`
+	}
+	errorEvent struct {
+		Type string `json:"type"` // "error"
+		Text string `json:"text"`
+	}
+)
+
+// clientMessage is what a client sends: {"type":"message","text":"..."}.
+type clientMessage struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// apiMessage is the body of POST /api/rooms/{room}/messages.
+type apiMessage struct {
+	Name string `json:"name"`
+	Text string `json:"text"`
+}
+
+var (
+	errNameLong    = errors.New("name: longer than 24 characters")
+	errNameControl = errors.New("name: control characters are not allowed")
+	errNameUTF8    = errors.New("name: not valid UTF-8")
+	errTextEmpty   = errors.New("text: empty")
+	errTextLong    = errors.New("text: longer than 2000 characters")
+	errTextUTF8    = errors.New("text: not valid UTF-8")
+	errBinary      = errors.New("binary messages are not supported")
+	errBadJSON     = errors.New("not a JSON object")
+	errBadType     = errors.New(`unknown type: only "message" can be sent`)
+)
+
+// validRoom reports whether s names a room: 1–32 characters of
+// [A-Za-z0-9_-].
+func validRoom(s string) bool {
+	if len(s) == 0 || len(s) > maxRoomLen {
+		return false
+	}
+	for _, r := range []byte(s) {
+		ok := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanName trims s and checks it as a user name: at most 24 runes, none of
+// them a control character. It returns "" for a name that is empty once
+// trimmed, for the caller to choose one.
+func cleanName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(s):
+		return "", errNameUTF8
+	case utf8.RuneCountInString(s) > maxNameRunes:
+		return "", errNameLong
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "", errNameControl
+	}
+	return s, nil
+}
+
+// checkText checks the text of a chat message, which is kept as it is:
+// 1–2000 runes, not only white space.
+func checkText(s string) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return errTextEmpty
+	case !utf8.ValidString(s):
+		return errTextUTF8
+	case utf8.RuneCountInString(s) > maxTextRunes:
+		return errTextLong
+	}
+	return nil
+}
+
+// parseClientMessage returns the text of a client's message, or why it is
+// not a valid one.
+func parseClientMessage(typ wsproto.MessageType, p []byte) (string, error) {
+	if typ != wsproto.MessageText {
+		return "", errBinary
+	}
+	var m clientMessage
+	if err := json.Unmarshal(p, &m); err != nil {
+		return "", errBadJSON
+	}
+	if m.Type != "message" {
+		return "", errBadType
+	}
+	if err := checkText(m.Text); err != nil {
+		return "", err
+	}
+	return m.Text, nil
+}
+
+// encode marshals v as JSON without encoding/json's HTML escaping, so that a
+// name like <b>x</b> travels as it is: the page shows peer strings with
+// textContent, never as markup, and the JSON is valid either way.
+func encode(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// The events are structs of strings: they always marshal.
+		panic("chat: encoding an event: " + err.Error())
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// prepare makes raw JSON into a text message ready for any number of
+// connections.
+func prepare(raw []byte) *wsproto.PreparedMessage {
+	m, err := wsproto.NewPreparedMessage(wsproto.MessageText, raw)
+	if err != nil {
+		// encoding/json writes valid UTF-8 only.
+		panic("chat: preparing an event: " + err.Error())
+	}
+	return m
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/db7c6739/ws/frame"
+	"github.com/db7c6739/ws/wsproto"
+)
+
+var (
+	//go:embed index.html
+	indexHTML []byte
+	//go:embed chat.js
+	chatJS []byte
+)
+
+// pageCSP lets the page run its own script and style and open WebSockets,
+// and nothing else: no script a peer could smuggle in would run.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'"
+
+// server is the chat's HTTP side: the page, the WebSocket endpoint and the
+// API, in front of a hub.
+type server struct {
+	log  *slog.Logger
+	hub  *hub
+	opts *wsproto.UpgradeOptions
+}
+
+func newServer(log *slog.Logger) *server {
+	return &server{log: log, hub: newHub(log), opts: &wsproto.UpgradeOptions{
+		ReadLimit: maxInbound,
+		// A compressor without context takeover starts afresh with every
+		// message, so a message compresses to the same bytes for every
+		// connection of the same window and level: a PreparedMessage is
+		// compressed once and its frame shared by all. With takeover,
+		// each connection's compressor would carry its own history and
+		// have to compress every message again.
+		Compression: &wsproto.CompressionOptions{ServerNoContextTakeover: true},
+	}}
+}
+
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		target := "/chats/lobby"
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+	})
+	mux.HandleFunc("GET /chats/{room}", s.page)
+	mux.HandleFunc("GET /chat.js", s.script)
+	mux.HandleFunc("GET /chats/{room}/ws", s.websocket)
+	mux.HandleFunc("GET /api/rooms", s.listRooms)
+	mux.HandleFunc("POST /api/rooms/{room}/messages", s.postMessage)
+	return mux
+}
+
+func (s *server) page(w http.ResponseWriter, r *http.Request) {
+	if !validRoom(r.PathValue("room")) {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(indexHTML)
+}
+
+func (s *server) script(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(chatJS)
+}
+
+// websocket serves one member of a room: this goroutine reads, a writer
+// goroutine writes what the hub queues.
+func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
+	roomName := r.PathValue("room")
+	if !validRoom(roomName) {
+		http.NotFound(w, r)
+		return
+	}
+	// Counted before the upgrade, while http.Server.Shutdown still waits
+	// for this request, so that hub.wait cannot miss it.
+	s.hub.begin()
+	defer s.hub.end()
+	conn, err := wsproto.Upgrade(w, r, s.opts)
+	if err != nil {
+		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	defer conn.CloseNow()
+	name, err := cleanName(r.URL.Query().Get("name"))
+	if err != nil {
+		_ = conn.Close(frame.ClosePolicyViolation, err.Error())
+		return
+	}
+	c, first, err := s.hub.join(roomName, name, conn)
+	if err != nil {
+		_ = conn.Close(frame.CloseGoingAway, "server shutting down")
+		return
+	}
+	log := s.log.With("room", roomName, "name", c.name, "remote", r.RemoteAddr)
+	log.Info("joined")
+	c.bg.Go(func() { s.hub.writeLoop(c, first) })
+	err = s.read(conn, c)
+	s.hub.leave(c)
+	c.bg.Wait()
+	log.Info("left", "err", err)
+}
+
+// read takes messages from c until the connection ends. A message that is
+// not valid is answered with an error event; the connection stays open.
+func (s *server) read(conn *wsproto.Conn, c *client) error {
+	var buf []byte
+	for {
+		typ, p, err := conn.ReadMessage(context.Background(), buf)
+		if err != nil {
+			return err
+		}
+		buf = p
+		text, err := parseClientMessage(typ, p)
+		if err != nil {
+			s.hub.reply(c, err.Error())
+			continue
+		}
+		s.hub.say(c, text)
+	}
+}
+
+func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(encode(s.hub.list()))
+}
+
+// postMessage posts {"name":...,"text":...} into a room: 202 Accepted, 400
+// for a body that is not such an object or whose name or text is not
+// valid, 413 for one over maxInbound bytes.
+func (s *server) postMessage(w http.ResponseWriter, r *http.Request) {
+	roomName := r.PathValue("room")
+	if !validRoom(roomName) {
+		http.NotFound(w, r)
+		return
+	}
+	var m apiMessage
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxInbound))
+	err := dec.Decode(&m)
+	if err == nil {
+		if _, err = dec.Token(); err == io.EOF {
+			err = nil
+		} else if err == nil {
+			err = errors.New("data after the JSON object")
+		}
+	}
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "bad JSON: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	name, err := cleanName(m.Name)
+	if err == nil {
+		err = checkText(m.Text)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if name == "" {
+		name = "api"
+	}
+	if err := s.hub.post(roomName, name, m.Text); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
