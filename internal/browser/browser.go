@@ -223,12 +223,19 @@ func (b *Browser) forget(id int64) {
 	b.mu.Unlock()
 }
 
-// Log returns what Chromium wrote to its standard error so far.
+// Log returns what Chromium wrote to its standard error so far, but for
+// its complaints that there is no D-Bus, which a container never has.
 func (b *Browser) Log() string {
 	w := b.cmd.Stderr.(*lockedWriter)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return b.stderr.String()
+	var kept []string
+	for _, line := range strings.Split(b.stderr.String(), "\n") {
+		if !strings.Contains(line, "dbus") {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept, "\n")
 }
 
 // Close asks Chromium to quit, closes the DevTools connection, waits for the

@@ -37,7 +37,8 @@ func (b *Browser) Open(ctx context.Context, url string) (*Page, error) {
 		return nil, err
 	}
 	p := &Page{b: b, target: created.TargetID, session: attached.SessionID}
-	if err := p.WaitFor(ctx, "document.readyState === 'complete'"); err != nil {
+	// A new tab is about:blank, complete, until the navigation commits.
+	if err := p.WaitFor(ctx, "location.href !== 'about:blank' && document.readyState === 'complete'"); err != nil {
 		return nil, err
 	}
 	return p, nil
