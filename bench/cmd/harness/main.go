@@ -1,0 +1,344 @@
+// Command harness runs every benchmark scenario against every echo server
+// and reports medians, ratios and charts:
+//
+//	cd bench && go run ./cmd/harness                 # the full run
+//	go run ./cmd/harness -scenarios 1x64B-w1,idle -servers ours,tcp -rounds 1 -d 2s -idle-conns 100
+//
+// It builds cmd/server and cmd/load, then for each round, each scenario and
+// each server starts a fresh server pinned to CPU 0 with GOMAXPROCS=1 and
+// the load generator pinned to CPU 1 (taskset), so that the two never
+// compete for a core and a saturated load generator shows in its CPU
+// column. Every run is appended to results/results.csv; at the end it prints
+// a table of medians over the rounds and draws results/throughput.svg and
+// results/idle.svg.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/db7c6739/ws/bench/internal/results"
+	"github.com/db7c6739/ws/bench/internal/servers"
+)
+
+// scenario is one load pattern.
+type scenario struct {
+	name     string
+	mode     string // echo, idle, upgrades
+	conns    int
+	inFlight int
+	size     int
+	deflate  bool
+}
+
+func scenarios(idleConns, deflateConns, upgradeConns int) []scenario {
+	return []scenario{
+		{name: "1x64B-w1", mode: "echo", conns: 1, inFlight: 1, size: 64},
+		{name: "1x64B-w64", mode: "echo", conns: 1, inFlight: 64, size: 64},
+		{name: "64x1KiB-w8", mode: "echo", conns: 64, inFlight: 8, size: 1 << 10},
+		{name: "4x64KiB-w4", mode: "echo", conns: 4, inFlight: 4, size: 64 << 10},
+		{name: "1x1MiB-w2", mode: "echo", conns: 1, inFlight: 2, size: 1 << 20},
+		{name: "idle", mode: "idle", conns: idleConns},
+		{name: "deflate-1KiB", mode: "echo", conns: deflateConns, inFlight: 1, size: 1 << 10, deflate: true},
+		{name: "upgrades", mode: "upgrades", conns: upgradeConns, size: 64},
+	}
+}
+
+type options struct {
+	rounds   int
+	duration time.Duration
+	warmup   time.Duration
+	settle   time.Duration
+	text     bool
+	pin      bool
+	out      string
+	bin      string
+}
+
+func main() {
+	var o options
+	scenarioList := flag.String("scenarios", "all", "comma-separated scenarios, or all")
+	serverList := flag.String("servers", "all", fmt.Sprintf("comma-separated servers, or all (%s)", strings.Join(servers.Libs, ",")))
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every scenario against every server")
+	flag.DurationVar(&o.duration, "d", 10*time.Second, "measured duration of each echo and upgrade run")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warmup before each measured window")
+	flag.DurationVar(&o.settle, "settle", 2*time.Second, "idle: wait after the last handshake before reading the server's RSS")
+	idleConns := flag.Int("idle-conns", 10_000, "connections in the idle scenario")
+	deflateConns := flag.Int("deflate-conns", 1000, "connections in the deflate scenario")
+	upgradeConns := flag.Int("upgrade-conns", 4, "concurrent dialers in the upgrade scenario")
+	flag.BoolVar(&o.text, "text", false, "send text rather than binary in the echo scenarios")
+	_, tasksetErr := exec.LookPath("taskset")
+	flag.BoolVar(&o.pin, "pin", tasksetErr == nil, "pin the server to CPU 0 and the load to CPU 1 with taskset")
+	flag.StringVar(&o.out, "out", "results", "directory for results.csv and the charts")
+	replot := flag.Bool("replot", false, "run nothing: read results.csv from -out, print the table and redraw the charts")
+	flag.Parse()
+
+	if *replot {
+		if err := replotFrom(o.out, *scenarioList, *serverList, *idleConns, *deflateConns, *upgradeConns); err != nil {
+			fmt.Fprintln(os.Stderr, "harness:", err)
+			os.Exit(1)
+		}
+		return
+	}
+
+	if err := run(o, *scenarioList, *serverList, *idleConns, *deflateConns, *upgradeConns); err != nil {
+		fmt.Fprintln(os.Stderr, "harness:", err)
+		os.Exit(1)
+	}
+}
+
+func pick[T any](list string, all []T, name func(T) string) ([]T, error) {
+	if list == "all" {
+		return all, nil
+	}
+	var out []T
+	for _, want := range strings.Split(list, ",") {
+		i := slices.IndexFunc(all, func(x T) bool { return name(x) == strings.TrimSpace(want) })
+		if i < 0 {
+			names := make([]string, len(all))
+			for j, x := range all {
+				names[j] = name(x)
+			}
+			return nil, fmt.Errorf("unknown %q, want one of %s", want, strings.Join(names, ","))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+func run(o options, scenarioList, serverList string, idleConns, deflateConns, upgradeConns int) error {
+	scs, err := pick(scenarioList, scenarios(idleConns, deflateConns, upgradeConns), func(s scenario) string { return s.name })
+	if err != nil {
+		return err
+	}
+	libs, err := pick(serverList, servers.Libs, func(s string) string { return s })
+	if err != nil {
+		return err
+	}
+	if o.rounds < 1 || o.rounds > 100 {
+		return errors.New("-rounds must be 1..100")
+	}
+	if _, err := os.Stat(filepath.Join("cmd", "server", "main.go")); err != nil {
+		return errors.New("run the harness from the bench directory (cd bench && go run ./cmd/harness)")
+	}
+	raiseNoFile(idleConns)
+
+	tmp, err := os.MkdirTemp("", "wsbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	o.bin = tmp
+	fmt.Fprintln(os.Stderr, "building cmd/server and cmd/load ...")
+	build := exec.Command(goTool(), "build", "-o", tmp+string(filepath.Separator), "./cmd/server", "./cmd/load")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	csvPath := filepath.Join(o.out, "results.csv")
+	f, err := os.Create(csvPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := results.NewWriter(f, true)
+
+	if !o.pin {
+		fmt.Fprintln(os.Stderr, "warning: not pinning to CPUs (no taskset or -pin=false); numbers will be noisier")
+	}
+	var recs []results.Record
+	for round := 1; round <= o.rounds; round++ {
+		for _, sc := range scs {
+			for _, lib := range libs {
+				rec, err := runOne(o, sc, lib)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "round %d %s %s: %v\n", round, sc.name, lib, err)
+					continue
+				}
+				rec.Round, rec.Scenario, rec.Lib = round, sc.name, lib
+				recs = append(recs, rec)
+				if err := w.Write(rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	fmt.Fprintln(os.Stderr, "wrote", csvPath)
+
+	rows := summarize(recs, scs, libs)
+	printTable(os.Stdout, rows)
+	return drawCharts(o.out, rows, scs, libs)
+}
+
+func replotFrom(dir, scenarioList, serverList string, idleConns, deflateConns, upgradeConns int) error {
+	scs, err := pick(scenarioList, scenarios(idleConns, deflateConns, upgradeConns), func(s scenario) string { return s.name })
+	if err != nil {
+		return err
+	}
+	libs, err := pick(serverList, servers.Libs, func(s string) string { return s })
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(dir, "results.csv"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	recs, err := results.Read(f)
+	if err != nil {
+		return err
+	}
+	// The connection counts come from the records, not from the flags.
+	for i := range scs {
+		for _, r := range recs {
+			if r.Scenario == scs[i].name {
+				scs[i].conns = r.Conns
+			}
+		}
+	}
+	rows := summarize(recs, scs, libs)
+	printTable(os.Stdout, rows)
+	return drawCharts(dir, rows, scs, libs)
+}
+
+// goTool finds the go command that runs this harness.
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+}
+
+// raiseNoFile lifts this process's soft limit on open files to the hard
+// limit. Children inherit it: once a Go program calls Setrlimit itself,
+// os/exec no longer restores the limit it started with. The idle scenario
+// needs two descriptors per connection on one machine, one at each end.
+func raiseNoFile(idleConns int) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			fmt.Fprintln(os.Stderr, "warning: raising RLIMIT_NOFILE:", err)
+		}
+	}
+	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if need := uint64(idleConns) + 1000; lim.Cur < need {
+		fmt.Fprintf(os.Stderr, "warning: RLIMIT_NOFILE is %d; the idle scenario's %d connections need about %d per process\n", lim.Cur, idleConns, need)
+	}
+}
+
+func pinned(o options, cpu int, name string, args ...string) *exec.Cmd {
+	if o.pin {
+		return exec.Command("taskset", append([]string{"-c", strconv.Itoa(cpu), name}, args...)...)
+	}
+	return exec.Command(name, args...)
+}
+
+// runOne starts a fresh server, runs the load generator against it once,
+// stops the server and returns the load generator's record.
+func runOne(o options, sc scenario, lib string) (results.Record, error) {
+	srvArgs := []string{"-lib", lib, "-addr", "127.0.0.1:0"}
+	if sc.deflate {
+		srvArgs = append(srvArgs, "-deflate")
+	}
+	srv := pinned(o, 0, filepath.Join(o.bin, "server"), srvArgs...)
+	srv.Env = append(os.Environ(), "GOMAXPROCS=1")
+	srv.Stderr = os.Stderr
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		return results.Record{}, err
+	}
+	if err := srv.Start(); err != nil {
+		return results.Record{}, err
+	}
+	// taskset execs the server, so the PID is the server's own.
+	defer stopServer(srv)
+
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	var addr string
+	select {
+	case addr = <-lines:
+	case <-time.After(10 * time.Second):
+	}
+	if addr == "" {
+		return results.Record{}, errors.New("the server did not print its address")
+	}
+
+	args := []string{"-addr", addr, "-server-pid", strconv.Itoa(srv.Process.Pid), "-label", lib}
+	if lib == "tcp" {
+		args = append(args, "-tcp")
+	}
+	timeout := o.warmup + o.duration + time.Minute
+	switch sc.mode {
+	case "idle":
+		args = append(args, "-idle", strconv.Itoa(sc.conns), "-settle", o.settle.String())
+		timeout = o.settle + 5*time.Minute
+	case "upgrades":
+		args = append(args, "-upgrades", "-c", strconv.Itoa(sc.conns), "-size", strconv.Itoa(sc.size),
+			"-d", o.duration.String(), "-warmup", o.warmup.String())
+	default:
+		args = append(args, "-c", strconv.Itoa(sc.conns), "-w", strconv.Itoa(sc.inFlight), "-size", strconv.Itoa(sc.size),
+			"-d", o.duration.String(), "-warmup", o.warmup.String())
+		if sc.deflate {
+			args = append(args, "-deflate")
+		} else if o.text {
+			args = append(args, "-text")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	ld := pinned(o, 1, filepath.Join(o.bin, "load"), args...)
+	ld = exec.CommandContext(ctx, ld.Path, ld.Args[1:]...)
+	var out bytes.Buffer
+	ld.Stdout, ld.Stderr = &out, os.Stderr
+	if err := ld.Run(); err != nil {
+		return results.Record{}, fmt.Errorf("load: %w", err)
+	}
+	fields, err := csv.NewReader(&out).Read()
+	if err != nil {
+		return results.Record{}, fmt.Errorf("load output: %w", err)
+	}
+	return results.Parse(fields)
+}
+
+// stopServer ends the server with SIGTERM, and kills it if it lingers.
+func stopServer(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
