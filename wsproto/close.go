@@ -33,27 +33,22 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 	if err := c.sendClose(p); err != nil {
 		return err
 	}
-	select {
-	case <-c.peerClose:
-	case <-c.closed:
-	default:
+	if !c.peerClose.fired() && !c.closed.fired() {
 		if c.readLock.CompareAndSwap(false, true) {
 			c.awaitPeerClose()
 			c.readLock.Store(false)
 		} else {
 			t := time.NewTimer(c.closeTimeout)
 			select {
-			case <-c.closed:
+			case <-c.closed.done():
 			case <-t.C:
 			}
 			t.Stop()
 		}
 	}
-	select {
-	case <-c.peerClose:
-		<-c.closed
+	if c.peerClose.fired() {
+		<-c.closed.done()
 		return nil
-	default:
 	}
 	return c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: errCloseTimeout})
 }
@@ -101,7 +96,7 @@ func (c *Conn) closeReceived(ce *CloseError) error {
 	var payload [2]byte
 	p, _ := frame.AppendClosePayload(payload[:0], ce.Code, "")
 	_ = c.sendClose(p)
-	close(c.peerClose)
+	c.peerClose.fire()
 	if c.client {
 		_ = c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
 		var scratch [64]byte
@@ -199,7 +194,7 @@ func (c *Conn) shut(err error) (first bool) {
 		c.closeErr = err
 		c.closeMu.Unlock()
 		_ = c.nc.Close()
-		close(c.closed)
+		c.closed.fire()
 		first = true
 	})
 	return first
@@ -213,12 +208,10 @@ func (c *Conn) finalErr() error {
 
 // sentCloseErr is what a write reports once our close frame has gone out.
 func (c *Conn) sentCloseErr() error {
-	select {
-	case <-c.closed:
+	if c.closed.fired() {
 		return c.finalErr()
-	default:
-		return ErrClosed
 	}
+	return ErrClosed
 }
 
 // watch arranges for ctx's end to tear the connection down, which unblocks

@@ -1,7 +1,6 @@
 package wsproto
 
 import (
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -63,47 +62,38 @@ type Conn struct {
 	fin         bool  // the current frame ends its message
 	masked      bool
 	mask        [4]byte
-	maskPos     int
 	inMessage   bool // a data message has begun and not ended
 	msgType     MessageType
+	maskPos     int
 	msgSize     int64
 	text        utf8Stream
 	readErr     error // sticky: once set, every read returns it
 	gotClose    bool  // the peer's close frame arrived, valid or not
+	compressed  bool  // the message being read is (RSV1 on its first frame)
 	msgReader   messageReader
 	compress    *compression // nil unless permessage-deflate was agreed
-	compressed  bool         // the message being read is (RSV1 on its first frame)
-	inflater    io.ReadCloser
-	source      inflateSource
-	inflated    int64 // bytes the current compressed message inflated to
 	pingHandler func(payload []byte)
 	pongHandler func(payload []byte)
 
 	// Writing: writeLock is held for a whole message, frameMu for a frame,
 	// so control frames go out between the frames of a streamed message.
-	writeLock chan struct{}
+	writeLock writeLock
 	frameMu   sync.Mutex
 	wpool     *sync.Pool
 	wsize     int
-	hdr       [frame.MaxHeaderSize]byte
-	iov       [2][]byte   // header and payload of a vectored write
-	bufs      net.Buffers // over iov
-	keys      [64]byte    // masking keys drawn from crypto/rand in a batch
-	keyPos    int
-	closeSent bool // under frameMu
+	keys      *maskKeys // a client's; nil for a server, which does not mask
+	closeSent bool      // under frameMu
 
 	// A pong the reader could not send because a frame was going out; the
 	// writer holding frameMu sends it before letting go (see unlockFrame).
-	pongMu      sync.Mutex
-	pongPending bool
-	pongLen     int
-	pongBuf     [frame.MaxControlPayload]byte
+	// Made at the first such ping.
+	pong atomic.Pointer[pendingPong]
 
 	// Closing.
 	closeOnce sync.Once
-	closing   atomic.Bool   // Close is running: reads wait for its end
-	closed    chan struct{} // closed once the TCP connection is closed
-	peerClose chan struct{} // closed once the peer's close frame arrived
+	closing   atomic.Bool // Close is running: reads wait for its end
+	closed    signal      // fired once the TCP connection is closed
+	peerClose signal      // fired once the peer's close frame arrived
 	closeMu   sync.Mutex
 	closeErr  error // why the connection ended; returned by later calls
 }
@@ -116,7 +106,7 @@ type connConfig struct {
 	closeTimeout time.Duration
 }
 
-func newConn(nc net.Conn, client bool, subprotocol string, cfg connConfig, buffered []byte) *Conn {
+func newConn(nc net.Conn, client bool, subprotocol string, cfg connConfig, buffered []byte, z *compression) *Conn {
 	if cfg.readLimit == 0 {
 		cfg.readLimit = DefaultReadLimit
 	}
@@ -137,16 +127,18 @@ func newConn(nc net.Conn, client bool, subprotocol string, cfg connConfig, buffe
 		subprotocol:  subprotocol,
 		closeTimeout: cfg.closeTimeout,
 		readLimit:    cfg.readLimit,
-		writeLock:    make(chan struct{}, 1),
 		wpool:        poolFor(cfg.writeBuffer),
 		wsize:        cfg.writeBuffer,
-		keyPos:       len(Conn{}.keys),
-		closed:       make(chan struct{}),
-		peerClose:    make(chan struct{}),
+	}
+	if client {
+		c.keys = &maskKeys{pos: len(maskKeys{}.buf)}
 	}
 	c.rd.init(nc, cfg.readBuffer, buffered)
 	c.msgReader.c = c
-	c.source.c = c
+	if z != nil {
+		z.source.c = c
+		c.compress = z
+	}
 	return c
 }
 

@@ -260,6 +260,12 @@ type compression struct {
 
 	enc    *deflate.Writer // held between messages only with writeTakeover
 	window []byte          // with readTakeover: the last 2^readBits bytes inflated
+
+	// Reading a compressed message: a pooled decompressor, what feeds it,
+	// and how much it inflated so far.
+	reader   io.ReadCloser
+	source   inflateSource
+	inflated int64
 }
 
 func newCompression(o *CompressionOptions, n negotiated, client bool) *compression {

@@ -297,7 +297,7 @@ func TestDeflateBomb(t *testing.T) {
 	var inflatedAtEnd int64
 	go func() {
 		_, _, err := server.ReadMessage(context.Background(), nil)
-		inflatedAtEnd = server.inflated
+		inflatedAtEnd = server.compress.inflated
 		errc <- err
 	}()
 	go func() {

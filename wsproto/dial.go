@@ -161,7 +161,6 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 		leftover, _ = br.Peek(n)
 	}
 	cfg := connConfig{opts.ReadLimit, opts.ReadBufferSize, opts.WriteBufferSize, opts.CloseTimeout}
-	c := newConn(nc, true, proto, cfg, leftover)
-	c.compress = z
+	c := newConn(nc, true, proto, cfg, leftover, z)
 	return c, resp, nil
 }

@@ -17,6 +17,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // The idle-connection benchmark runs its clients in a child process (this
@@ -249,4 +252,11 @@ func measureIdle(b *testing.B, kind string, n int) float64 {
 	}
 	mu.Unlock()
 	return float64(after-before) / float64(n)
+}
+
+// TestConnSize guards the size of a Conn, which every connection holds
+// while idle: 640 bytes is a size class of Go's allocator, and one field
+// more would move it to the next, 704.
+func TestConnSize(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(Conn{}), uintptr(640))
 }

@@ -208,11 +208,11 @@ func BenchmarkBroadcast(b *testing.B) {
 // discardConn is a server Conn, with permessage-deflate if z is not nil,
 // over a connection that takes every write and never has anything to read.
 func discardConn(z *CompressionOptions) *Conn {
-	c := newConn(discard{}, false, "", connConfig{}, nil)
+	var zc *compression
 	if z != nil {
-		c.compress = newCompression(z, negotiated{serverNoTakeover: z.ServerNoContextTakeover, serverBits: 15, clientBits: 15}, false)
+		zc = newCompression(z, negotiated{serverNoTakeover: z.ServerNoContextTakeover, serverBits: 15, clientBits: 15}, false)
 	}
-	return c
+	return newConn(discard{}, false, "", connConfig{}, nil, zc)
 }
 
 type discard struct{ net.Conn }

@@ -207,7 +207,7 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 	if !c.readLock.CompareAndSwap(false, true) {
 		if c.closing.Load() {
 			// Close is reading for the peer's close frame: wait for it.
-			<-c.closed
+			<-c.closed.done()
 			return nil, c.finalErr()
 		}
 		return nil, ErrConcurrentRead
@@ -281,7 +281,6 @@ func (c *Conn) nextDataFrame() error {
 			c.msgSize = 0
 			c.text.reset()
 			c.compressed = h.Rsv1
-			c.inflated = 0
 		}
 		if c.readLimit > 0 && h.Length > c.readLimit-c.msgSize {
 			return c.fail(frame.CloseMessageTooBig, ErrMessageTooBig)
@@ -388,36 +387,38 @@ func (c *Conn) readCompressed(dst []byte) (MessageType, []byte, error) {
 // io.EOF at its end. Inflated bytes count against the read limit as they
 // are produced, and text is checked as it comes out.
 func (c *Conn) readInflated(p []byte) (int, error) {
-	if c.inflater == nil {
-		c.source.tail, c.source.err = 0, nil
-		c.inflater = c.compress.inflater(&c.source)
+	z := c.compress
+	if z.reader == nil {
+		z.source.tail, z.source.err = 0, nil
+		z.inflated = 0
+		z.reader = z.inflater(&z.source)
 	}
-	n, err := c.inflater.Read(p)
+	n, err := z.reader.Read(p)
 	if n > 0 {
-		c.inflated += int64(n)
-		if c.readLimit > 0 && c.inflated > c.readLimit {
+		z.inflated += int64(n)
+		if c.readLimit > 0 && z.inflated > c.readLimit {
 			return n, c.fail(frame.CloseMessageTooBig, ErrMessageTooBig)
 		}
 		if c.msgType == MessageText && !c.text.write(p[:n]) {
 			return n, c.fail(frame.CloseInvalidFramePayloadData, ErrInvalidUTF8)
 		}
-		c.compress.remember(p[:n])
+		z.remember(p[:n])
 	}
 	switch {
 	case err == nil:
 		return n, nil
 	case err == io.EOF:
-		c.compress.doneInflating(c.inflater)
-		c.inflater = nil
-		if err := c.source.discard(); err != nil {
+		z.doneInflating(z.reader)
+		z.reader = nil
+		if err := z.source.discard(); err != nil {
 			return n, err
 		}
 		if err := c.endMessage(); err != nil {
 			return n, err
 		}
 		return n, io.EOF
-	case c.source.err != nil:
-		return n, c.source.err
+	case z.source.err != nil:
+		return n, z.source.err
 	default:
 		return n, c.fail(frame.CloseInvalidFramePayloadData, fmt.Errorf("%w: %v", ErrInvalidDeflate, err))
 	}

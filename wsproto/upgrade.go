@@ -124,8 +124,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Con
 		return nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})
-	c := newConn(nc, false, proto, opts.connConfig(), leftover)
-	c.compress = z
+	c := newConn(nc, false, proto, opts.connConfig(), leftover, z)
 	return c, nil
 }
 
@@ -136,7 +135,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Con
 // or the I/O error wrapped).
 func UpgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 	if opts == nil {
-		opts = &UpgradeOptions{}
+		opts = &noUpgradeOptions
 	}
 	// The handshake runs on a goroutine that ends with it. Parsing and
 	// hashing need a deeper stack than waiting for a message does, and a
@@ -144,7 +143,8 @@ func UpgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 	// double the stack of every idle connection (see BenchmarkIdleConn).
 	job := upgradePool.Get().(*upgradeJob)
 	job.nc, job.opts = nc, opts
-	go job.run()
+	go runUpgrade()
+	upgradeJobs <- job
 	<-job.done
 	c, err := job.c, job.err
 	*job = upgradeJob{done: job.done}
@@ -162,7 +162,15 @@ type upgradeJob struct {
 
 var upgradePool = sync.Pool{New: func() any { return &upgradeJob{done: make(chan struct{}, 1)} }}
 
-func (j *upgradeJob) run() {
+// upgradeJobs hands each job to the goroutine started for it: a go
+// statement that passed the job would allocate a closure per upgrade.
+var upgradeJobs = make(chan *upgradeJob)
+
+// noUpgradeOptions stands for nil options; it is never written.
+var noUpgradeOptions UpgradeOptions
+
+func runUpgrade() {
+	j := <-upgradeJobs
 	j.c, j.err = upgradeConn(j.nc, j.opts)
 	j.done <- struct{}{}
 }
@@ -207,8 +215,7 @@ func upgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 		leftover, _ = br.Peek(n)
 	}
 	_ = nc.SetDeadline(time.Time{})
-	c := newConn(nc, false, proto, opts.connConfig(), leftover)
-	c.compress = z
+	c := newConn(nc, false, proto, opts.connConfig(), leftover, z)
 	return c, nil
 }
 

@@ -3,6 +3,9 @@ package wsproto
 import (
 	"context"
 	"crypto/rand"
+	"net"
+	"sync"
+	"sync/atomic"
 
 	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/internal/deflate"
@@ -301,22 +304,53 @@ func (c *Conn) control(ctx context.Context, op frame.Opcode, payload []byte) err
 }
 
 func (c *Conn) lockWrite(ctx context.Context) error {
-	select {
-	case c.writeLock <- struct{}{}:
+	if c.writeLock.mu.TryLock() {
 		return nil
-	default:
 	}
-	select {
-	case c.writeLock <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return c.finalErr()
+	for {
+		wake := c.writeLock.wakeChan()
+		if c.writeLock.mu.TryLock() {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.closed.done():
+			return c.finalErr()
+		}
 	}
 }
 
-func (c *Conn) unlockWrite() { <-c.writeLock }
+func (c *Conn) unlockWrite() { c.writeLock.unlock() }
+
+// writeLock is held by the writer of a message. Writers that find it taken
+// wait on a channel that the next unlock closes, so the channel exists only
+// while writers contend; then they race for the lock again.
+type writeLock struct {
+	mu   sync.Mutex
+	wake atomic.Pointer[chan struct{}]
+}
+
+// wakeChan returns the channel the next unlock will close.
+func (l *writeLock) wakeChan() <-chan struct{} {
+	for {
+		if p := l.wake.Load(); p != nil {
+			return *p
+		}
+		ch := make(chan struct{})
+		if l.wake.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+func (l *writeLock) unlock() {
+	l.mu.Unlock()
+	if p := l.wake.Swap(nil); p != nil {
+		close(*p)
+	}
+}
 
 // writeControl sends a control frame; len(payload) <= 125.
 func (c *Conn) writeControl(op frame.Opcode, payload []byte) error {
@@ -333,42 +367,69 @@ func (c *Conn) writeControl(op frame.Opcode, payload []byte) error {
 // writer to send (unlockFrame). Only the latest unanswered ping is
 // answered, as §5.5.3 allows.
 func (c *Conn) answerPing(payload []byte) error {
-	c.pongMu.Lock()
-	c.pongLen = copy(c.pongBuf[:], payload)
-	c.pongPending = true
-	c.pongMu.Unlock()
+	p := c.pong.Load()
+	if p == nil {
+		p = new(pendingPong) // only the reader stores it
+		c.pong.Store(p)
+	}
+	p.mu.Lock()
+	p.n = copy(p.buf[:], payload)
+	p.pending = true
+	p.mu.Unlock()
 	if !c.frameMu.TryLock() {
 		return nil
 	}
 	return c.unlockFrame(nil)
 }
 
+// pendingPong holds the payload of the latest ping not yet answered.
+type pendingPong struct {
+	mu      sync.Mutex
+	pending bool
+	n       int
+	buf     [frame.MaxControlPayload]byte
+}
+
+// take moves a pending pong's payload behind the header room of a pooled
+// buffer, or returns nil if none is pending.
+func (p *pendingPong) take(pool *sync.Pool) (b *[]byte, n int) {
+	p.mu.Lock()
+	if p.pending {
+		p.pending = false
+		b = pool.Get().(*[]byte)
+		n = copy((*b)[frame.MaxHeaderSize:], p.buf[:p.n])
+	}
+	p.mu.Unlock()
+	return b, n
+}
+
+func (p *pendingPong) isPending() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pending
+}
+
 // unlockFrame sends a pending pong, then releases frameMu; it looks once
 // more after letting go, for a pong left while it held the lock. It returns
 // err, or the pong's write error.
 func (c *Conn) unlockFrame(err error) error {
-	for {
-		c.pongMu.Lock()
-		pending, n := c.pongPending, c.pongLen
-		c.pongPending = false
-		var b *[]byte
-		if pending {
-			b = c.wpool.Get().(*[]byte)
-			copy((*b)[frame.MaxHeaderSize:], c.pongBuf[:n])
+	p := c.pong.Load()
+	if p == nil {
+		c.frameMu.Unlock()
+		if c.pong.Load() == nil || !c.frameMu.TryLock() {
+			return err
 		}
-		c.pongMu.Unlock()
-		if pending {
+		p = c.pong.Load()
+	}
+	for {
+		if b, n := p.take(c.wpool); b != nil {
 			if perr := c.writeOwnedLocked(frame.OpPong, true, false, *b, n); perr != nil && err == nil && perr != ErrClosed {
 				err = perr
 			}
 			c.wpool.Put(b)
 		}
 		c.frameMu.Unlock()
-
-		c.pongMu.Lock()
-		pending = c.pongPending
-		c.pongMu.Unlock()
-		if !pending || !c.frameMu.TryLock() {
+		if !p.isPending() || !c.frameMu.TryLock() {
 			return err
 		}
 	}
@@ -445,15 +506,16 @@ func (c *Conn) writeLargeLocked(op frame.Opcode, fin bool, p, buf []byte) error 
 		return c.sentCloseErr()
 	}
 	h := c.header(op, fin, len(p))
-	hdr := frame.AppendHeader(c.hdr[:0], h)
+	buf = frame.AppendHeader(buf[:0], h)
 	if !h.Masked {
-		c.iov = [2][]byte{hdr, p}
-		c.bufs = c.iov[:]
-		_, err := c.bufs.WriteTo(c.nc)
-		c.iov = [2][]byte{}
+		v := vectorPool.Get().(*vector)
+		v.iov = [2][]byte{buf, p}
+		v.bufs = v.iov[:]
+		_, err := v.bufs.WriteTo(c.nc)
+		v.iov = [2][]byte{}
+		vectorPool.Put(v)
 		return c.finishWrite(err)
 	}
-	buf = append(buf[:0], hdr...)
 	pos := 0
 	for len(p) > 0 {
 		k := min(len(p), cap(buf)-len(buf))
@@ -471,17 +533,33 @@ func (c *Conn) writeLargeLocked(op frame.Opcode, fin bool, p, buf []byte) error 
 
 func (c *Conn) header(op frame.Opcode, fin bool, n int) frame.Header {
 	h := frame.Header{Fin: fin, Opcode: op, Length: int64(n)}
-	if c.client {
+	if k := c.keys; k != nil {
 		h.Masked = true
-		if c.keyPos == len(c.keys) {
-			rand.Read(c.keys[:])
-			c.keyPos = 0
+		if k.pos == len(k.buf) {
+			rand.Read(k.buf[:])
+			k.pos = 0
 		}
-		copy(h.Mask[:], c.keys[c.keyPos:])
-		c.keyPos += 4
+		copy(h.Mask[:], k.buf[k.pos:])
+		k.pos += 4
 	}
 	return h
 }
+
+// maskKeys are a client's masking keys, drawn from crypto/rand in a batch.
+type maskKeys struct {
+	buf [64]byte
+	pos int
+}
+
+// vector is the scratch of a vectored write: header and payload. It is
+// pooled rather than kept in each Conn, which it would make larger for
+// the sake of large writes alone.
+type vector struct {
+	iov  [2][]byte
+	bufs net.Buffers
+}
+
+var vectorPool = sync.Pool{New: func() any { return new(vector) }}
 
 func (c *Conn) netWrite(b []byte) error {
 	_, err := c.nc.Write(b)

@@ -59,3 +59,69 @@ func TestCancelledStreamTearsDown(t *testing.T) {
 			"a new message inside an unfinished one", h1.Opcode, h1.Fin, h2.Opcode, h2.Fin)
 	}
 }
+
+// TestWriteLockWaiters: while one message is being streamed, other writers
+// wait; one whose context ends returns its error without the lock, the rest
+// go in turn once the message ends, and writers still waiting when the
+// connection is torn down return the reason.
+func TestWriteLockWaiters(t *testing.T) {
+	addr, conns, _ := listenRaw(t, nil)
+	rc := dialRaw(t, addr)
+	c := <-conns
+	_ = rc.nc.SetDeadline(time.Now().Add(5 * time.Second))
+	ctx := context.Background()
+
+	w, err := c.NextWriter(ctx, MessageText)
+	require.NoError(t, err)
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancelled := make(chan error, 1)
+	go func() { cancelled <- c.WriteMessage(cctx, MessageText, []byte("never")) }()
+	const writers = 8
+	done := make(chan error, writers)
+	for range writers {
+		go func() { done <- c.WriteMessage(ctx, MessageText, []byte("queued")) }()
+	}
+	time.Sleep(50 * time.Millisecond) // let them all wait
+	cancel()
+	select {
+	case err := <-cancelled:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(2 * time.Second):
+		t.Fatal("a waiting writer did not see its context end")
+	}
+
+	_, err = w.Write([]byte("streamed"))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	for range writers {
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(2 * time.Second):
+			t.Fatal("a waiting writer never got the lock")
+		}
+	}
+	h, p := rc.readFrame()
+	assert.Equal(t, "streamed", string(p), "the streamed message comes first, whole")
+	assert.True(t, h.Fin)
+	for range writers {
+		h, p := rc.readFrame()
+		assert.Equal(t, "queued", string(p))
+		assert.True(t, h.Fin)
+	}
+
+	// Waiting writers return when the connection goes.
+	w, err = c.NextWriter(ctx, MessageText)
+	require.NoError(t, err)
+	go func() { done <- c.WriteMessage(ctx, MessageText, []byte("late")) }()
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, c.CloseNow())
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, ErrClosed)
+	case <-time.After(2 * time.Second):
+		t.Fatal("a waiting writer did not return when the connection closed")
+	}
+	assert.Error(t, w.Close())
+}

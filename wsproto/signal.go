@@ -1,0 +1,52 @@
+package wsproto
+
+import "sync/atomic"
+
+// signal is a one-shot event, like a channel that is closed once, whose
+// channel is made only when a goroutine has to wait for it: most
+// connections end without anyone waiting, and an idle connection then holds
+// no channel.
+type signal struct {
+	ch atomic.Pointer[chan struct{}] // nil until waited on or fired
+}
+
+// firedChan stands for the channel of a signal fired before anyone waited.
+var firedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// done returns a channel that is closed once the signal fires.
+func (s *signal) done() <-chan struct{} {
+	if p := s.ch.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan struct{})
+	if s.ch.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *s.ch.Load()
+}
+
+// fire closes the channel, or marks the signal fired if none was made. It
+// must be called at most once.
+func (s *signal) fire() {
+	if !s.ch.CompareAndSwap(nil, &firedChan) {
+		close(*s.ch.Load())
+	}
+}
+
+// fired reports whether fire has been called.
+func (s *signal) fired() bool {
+	p := s.ch.Load()
+	if p == nil {
+		return false
+	}
+	select {
+	case <-*p:
+		return true
+	default:
+		return false
+	}
+}
