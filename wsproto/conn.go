@@ -50,9 +50,9 @@ const minBufferSize = 2 * inlineSize
 // package documentation for concurrency, closing and limits.
 type Conn struct {
 	nc           net.Conn
-	client       bool
 	subprotocol  string
 	closeTimeout time.Duration
+	client       bool
 
 	// Reading: owned by the goroutine that holds readLock.
 	readLock    atomic.Bool

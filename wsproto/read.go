@@ -25,10 +25,12 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	if err != nil {
 		return 0, dst[:0], err
 	}
-	if err := c.awaitData(); err != nil {
+	if err := c.awaitData(dst); err != nil {
+		c.rd.unborrow()
 		return 0, dst[:0], c.endRead(ctx, stop, err)
 	}
 	typ, dst, err := c.readMessage(dst[:0])
+	c.rd.unborrow()
 	return typ, dst, c.endRead(ctx, stop, err)
 }
 
@@ -36,11 +38,25 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 // a call depth as it can: a goroutine's stack grows to fit its deepest call
 // and stays grown while the connection idles, so every frame between here
 // and the network counts in the memory of an idle connection.
-func (c *Conn) awaitData() error {
+//
+// If the last message was large and read whole, and dst has room for one as
+// large, the read goes straight into dst (see readBuffer.borrow).
+func (c *Conn) awaitData(dst []byte) error {
 	if c.inMessage || c.rd.r != c.rd.w {
 		return nil
 	}
-	if err := c.rd.readMore(); err != nil {
+	var err error
+	if n := c.rd.predict; n > 0 && c.compress == nil {
+		size := int(n) + frame.Header{Length: int64(n), Masked: !c.client}.Size()
+		if size <= cap(dst) {
+			err = c.rd.readInto(dst[:size])
+		} else {
+			err = c.rd.readMore()
+		}
+	} else {
+		err = c.rd.readMore()
+	}
+	if err != nil {
 		return c.readFailed(err)
 	}
 	return nil
@@ -56,6 +72,7 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 	if c.compressed {
 		return c.readCompressed(dst)
 	}
+	whole := true // the message is one frame
 	for {
 		for c.frameLeft > 0 {
 			if len(dst) == cap(dst) {
@@ -75,19 +92,30 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 			if err := c.endMessage(); err != nil {
 				return 0, dst, err
 			}
+			c.rd.predict = 0
+			if whole && len(dst) >= int(c.rd.size) && len(dst) <= maxPredict {
+				c.rd.predict = int32(len(dst))
+			}
 			return c.msgType, dst, nil
 		}
+		whole = false
 		if err := c.nextDataFrame(); err != nil {
 			return 0, dst, err
 		}
 	}
 }
 
+// maxPredict bounds the messages readBuffer.predict remembers.
+const maxPredict = 1 << 30
+
 // grow makes room in dst for a frame with left bytes still to come, at most
 // doubling it (from 64 KiB at least): room follows the bytes that arrive, so
 // that a length on the wire alone cannot make a connection allocate much.
+// The room for the end of a frame has a header's length to spare, so that
+// the buffer, passed back in, can take the next message of the same size
+// with its header (see awaitData).
 func grow(dst []byte, left int64) []byte {
-	return slices.Grow(dst, int(min(left, max(int64(cap(dst)), 64<<10))))
+	return slices.Grow(dst, int(min(left, max(int64(cap(dst)), 64<<10)))+frame.MaxHeaderSize)
 }
 
 // NextReader waits for the next data message and returns its type and a
@@ -100,7 +128,7 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	err = c.awaitData()
+	err = c.awaitData(nil)
 	if err == nil {
 		err = c.skipMessage()
 	}
@@ -298,12 +326,18 @@ func (c *Conn) nextDataFrame() error {
 // readPayload reads part of the current frame's payload into p
 // (len(p) <= c.frameLeft), unmasks it and checks text as it arrives.
 func (c *Conn) readPayload(p []byte) (int, error) {
-	n, err := c.rd.read(p)
+	var n int
+	var err error
+	if rd := &c.rd; c.masked && rd.r != rd.w {
+		// Unmask what is buffered as it is copied out: one pass.
+		n = min(len(p), rd.w-rd.r)
+		c.maskPos = frame.MaskCopy(p, rd.buf[rd.r:rd.r+n], c.mask, c.maskPos)
+		rd.r += n
+	} else if n, err = rd.read(p); n > 0 && c.masked {
+		c.maskPos = frame.Mask(c.mask, c.maskPos, p[:n])
+	}
 	if n > 0 {
 		p = p[:n]
-		if c.masked {
-			c.maskPos = frame.Mask(c.mask, c.maskPos, p)
-		}
 		c.frameLeft -= int64(n)
 		if c.msgType == MessageText && !c.compressed && !c.text.write(p) {
 			return n, c.fail(frame.CloseInvalidFramePayloadData, ErrInvalidUTF8)

@@ -519,9 +519,7 @@ func (c *Conn) writeLargeLocked(op frame.Opcode, fin bool, p, buf []byte) error 
 	pos := 0
 	for len(p) > 0 {
 		k := min(len(p), cap(buf)-len(buf))
-		chunk := buf[len(buf) : len(buf)+k]
-		copy(chunk, p)
-		pos = frame.Mask(h.Mask, pos, chunk)
+		pos = frame.MaskCopy(buf[len(buf):len(buf)+k], p[:k], h.Mask, pos)
 		if err := c.netWrite(buf[:len(buf)+k]); err != nil {
 			return err
 		}

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,7 +84,17 @@ func main() {
 	flag.BoolVar(&o.pin, "pin", tasksetErr == nil, "pin the server to CPU 0 and the load to CPU 1 with taskset")
 	flag.StringVar(&o.out, "out", "results", "directory for results.csv and the charts")
 	replot := flag.Bool("replot", false, "run nothing: read results.csv from -out, print the table and redraw the charts")
+	soakConns := flag.Int("soak", 0, "run the soak test instead, with this many echo connections (see soak.go)")
+	soakFor := flag.Duration("soak-d", 30*time.Second, "measured duration of the soak test")
 	flag.Parse()
+
+	if *soakConns > 0 {
+		if err := soak(o, *serverList, *soakConns, *soakFor); err != nil {
+			fmt.Fprintln(os.Stderr, "harness:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	if *replot {
 		if err := replotFrom(o.out, *scenarioList, *serverList, *idleConns, *deflateConns, *upgradeConns); err != nil {
@@ -132,23 +141,12 @@ func run(o options, scenarioList, serverList string, idleConns, deflateConns, up
 	if o.rounds < 1 || o.rounds > 100 {
 		return errors.New("-rounds must be 1..100")
 	}
-	if _, err := os.Stat(filepath.Join("cmd", "server", "main.go")); err != nil {
-		return errors.New("run the harness from the bench directory (cd bench && go run ./cmd/harness)")
-	}
 	raiseNoFile(idleConns)
-
-	tmp, err := os.MkdirTemp("", "wsbench-")
+	cleanup, err := build(&o)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	o.bin = tmp
-	fmt.Fprintln(os.Stderr, "building cmd/server and cmd/load ...")
-	build := exec.Command(goTool(), "build", "-o", tmp+string(filepath.Separator), "./cmd/server", "./cmd/load")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
-	}
+	defer cleanup()
 
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
@@ -220,6 +218,26 @@ func replotFrom(dir, scenarioList, serverList string, idleConns, deflateConns, u
 }
 
 // goTool finds the go command that runs this harness.
+// build compiles cmd/server and cmd/load into a temporary directory, o.bin.
+func build(o *options) (cleanup func(), err error) {
+	if _, err := os.Stat(filepath.Join("cmd", "server", "main.go")); err != nil {
+		return nil, errors.New("run the harness from the bench directory (cd bench && go run ./cmd/harness)")
+	}
+	tmp, err := os.MkdirTemp("", "wsbench-")
+	if err != nil {
+		return nil, err
+	}
+	o.bin = tmp
+	fmt.Fprintln(os.Stderr, "building cmd/server and cmd/load ...")
+	cmd := exec.Command(goTool(), "build", "-o", tmp+string(filepath.Separator), "./cmd/server", "./cmd/load")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	return func() { os.RemoveAll(tmp) }, nil
+}
+
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
@@ -258,40 +276,11 @@ func pinned(o options, cpu int, name string, args ...string) *exec.Cmd {
 // runOne starts a fresh server, runs the load generator against it once,
 // stops the server and returns the load generator's record.
 func runOne(o options, sc scenario, lib string) (results.Record, error) {
-	srvArgs := []string{"-lib", lib, "-addr", "127.0.0.1:0"}
-	if sc.deflate {
-		srvArgs = append(srvArgs, "-deflate")
-	}
-	srv := pinned(o, 0, filepath.Join(o.bin, "server"), srvArgs...)
-	srv.Env = append(os.Environ(), "GOMAXPROCS=1")
-	srv.Stderr = os.Stderr
-	stdout, err := srv.StdoutPipe()
+	srv, addr, _, err := startServer(o, lib, sc.deflate)
 	if err != nil {
 		return results.Record{}, err
 	}
-	if err := srv.Start(); err != nil {
-		return results.Record{}, err
-	}
-	// taskset execs the server, so the PID is the server's own.
 	defer stopServer(srv)
-
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	var addr string
-	select {
-	case addr = <-lines:
-	case <-time.After(10 * time.Second):
-	}
-	if addr == "" {
-		return results.Record{}, errors.New("the server did not print its address")
-	}
 
 	args := []string{"-addr", addr, "-server-pid", strconv.Itoa(srv.Process.Pid), "-label", lib}
 	if lib == "tcp" {
@@ -328,6 +317,47 @@ func runOne(o options, sc scenario, lib string) (results.Record, error) {
 		return results.Record{}, fmt.Errorf("load output: %w", err)
 	}
 	return results.Parse(fields)
+}
+
+// startServer starts a server pinned to CPU 0 with GOMAXPROCS=1 and returns
+// its address and the lines it prints after that.
+func startServer(o options, lib string, deflate bool) (*exec.Cmd, string, <-chan string, error) {
+	srvArgs := []string{"-lib", lib, "-addr", "127.0.0.1:0"}
+	if deflate {
+		srvArgs = append(srvArgs, "-deflate")
+	}
+	srv := pinned(o, 0, filepath.Join(o.bin, "server"), srvArgs...)
+	srv.Env = append(os.Environ(), "GOMAXPROCS=1")
+	srv.Stderr = os.Stderr
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return nil, "", nil, err
+	}
+	// taskset execs the server, so the PID is the server's own.
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default: // nobody asked for it
+			}
+		}
+		close(lines)
+	}()
+	var addr string
+	select {
+	case addr = <-lines:
+	case <-time.After(10 * time.Second):
+	}
+	if addr == "" {
+		stopServer(srv)
+		return nil, "", nil, errors.New("the server did not print its address")
+	}
+	return srv, addr, lines, nil
 }
 
 // stopServer ends the server with SIGTERM, and kills it if it lingers.

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -35,7 +36,19 @@ func main() {
 	upgrades := flag.Bool("upgrades", false, "upgrade mode: a new connection per echo; reports handshakes/s")
 	flag.StringVar(&cfg.Label, "label", "", "value of the lib column")
 	header := flag.Bool("header", false, "print the CSV header line first")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	if cfg.Addr == "" {
 		fmt.Fprintln(os.Stderr, "load: -addr is required")

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 
 	"github.com/db7c6739/ws/frame"
 )
@@ -98,13 +99,18 @@ func newTemplate(proto string, p []byte, op frame.Opcode, compressed bool) templ
 // appendTo appends the message to dst, masked with a fresh key from keys
 // (RFC 6455 §5.3: every client frame, its own unpredictable key).
 func (t *template) appendTo(dst []byte, keys *keySource) []byte {
-	off := len(dst)
-	dst = append(dst, t.wire...)
-	if t.keyAt >= 0 {
-		k := keys.next()
-		copy(dst[off+t.keyAt:], k[:])
-		frame.Mask(k, 0, dst[off+t.payload:])
+	if t.keyAt < 0 {
+		return append(dst, t.wire...)
 	}
+	// The header, then the payload masked as it is copied: one pass.
+	off := len(dst)
+	dst = append(dst, t.wire[:t.payload]...)
+	k := keys.next()
+	copy(dst[off+t.keyAt:], k[:])
+	dst = slices.Grow(dst, len(t.wire)-t.payload)
+	n := len(dst)
+	dst = dst[:n+len(t.wire)-t.payload]
+	frame.MaskCopy(dst[n:], t.wire[t.payload:], k, 0)
 	return dst
 }
 
