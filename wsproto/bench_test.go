@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/db7c6739/ws/frame"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -163,5 +164,68 @@ func BenchmarkDeflateEcho(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// loopConn serves the same bytes over and over to reads and discards
+// writes: a connection without the network, so that the cost of the
+// library's own read path shows.
+type loopConn struct {
+	discard
+	data []byte
+	off  int
+}
+
+func (c *loopConn) Read(p []byte) (int, error) {
+	n := copy(p, c.data[c.off:])
+	c.off = (c.off + n) % len(c.data)
+	return n, nil
+}
+
+// BenchmarkReadMessage reads masked binary and text messages as a server
+// does, from memory: header parsing, unmasking, copying out and, for text,
+// UTF-8 checking, with the previous message's slice passed back in.
+func BenchmarkReadMessage(b *testing.B) {
+	for _, typ := range []MessageType{MessageBinary, MessageText} {
+		for _, size := range echoSizes {
+			b.Run(fmt.Sprintf("%v/%d", typ, size), func(b *testing.B) {
+				// Enough frames that a read never straddles the
+				// stream's wrap-around in a way one message could not.
+				var wire []byte
+				for range max(1, 256<<10/size) {
+					wire = append(wire, maskedFrameBytes(true, frame.Opcode(typ), [4]byte{1, 2, 3, 4}, payload(size, typ == MessageText))...)
+				}
+				c := newConn(&loopConn{data: wire}, false, "", connConfig{}, nil, nil)
+				ctx := context.Background()
+				var buf []byte
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					var err error
+					if _, buf, err = c.ReadMessage(ctx, buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkWriteMessage writes binary messages as a server does, to a
+// connection that discards them: framing and the write calls.
+func BenchmarkWriteMessage(b *testing.B) {
+	for _, size := range echoSizes {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			c := discardConn(nil)
+			msg := payload(size, false)
+			ctx := context.Background()
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.WriteMessage(ctx, MessageBinary, msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -67,9 +67,10 @@ type Conn struct {
 	maskPos     int
 	msgSize     int64
 	text        utf8Stream
-	readErr     error // sticky: once set, every read returns it
 	gotClose    bool  // the peer's close frame arrived, valid or not
 	compressed  bool  // the message being read is (RSV1 on its first frame)
+	closeSent   bool  // our close frame went out; under frameMu, with the writing
+	readErr     error // sticky: once set, every read returns it
 	msgReader   messageReader
 	compress    *compression // nil unless permessage-deflate was agreed
 	pingHandler func(payload []byte)
@@ -82,7 +83,6 @@ type Conn struct {
 	wpool     *sync.Pool
 	wsize     int
 	keys      *maskKeys // a client's; nil for a server, which does not mask
-	closeSent bool      // under frameMu
 
 	// A pong the reader could not send because a frame was going out; the
 	// writer holding frameMu sends it before letting go (see unlockFrame).

@@ -102,9 +102,17 @@
 //
 // # Memory
 //
-// An idle connection holds no pooled buffer: a read at a message boundary
-// lands in a 256-byte buffer the Conn owns, larger reads borrow pooled
-// buffers and give them back at the end of the message, and writes borrow
-// one for the duration of a frame. A server writes a large payload straight
-// from the caller's slice, and reads one straight into it.
+// An idle connection is a 640-byte Conn and holds no pooled buffer and no
+// channel: a read at a message boundary lands in a 256-byte buffer the Conn
+// owns, larger reads borrow pooled buffers and give them back at the end of
+// the message, and writes borrow one for the duration of a frame. What only
+// some connections need (a client's masking keys, a pong waiting for a
+// writer, a channel to wait on) is made when first needed. UpgradeConn
+// allocates the Conn and nothing else.
+//
+// A server writes a large payload straight from the caller's slice, and
+// reads one straight into it: once a large message has been read whole,
+// the next read at a message boundary goes into the slice passed to
+// ReadMessage if it has room for a message as large, so that a stream of
+// large messages costs one system call each way per message.
 package wsproto

@@ -255,8 +255,9 @@ func measureIdle(b *testing.B, kind string, n int) float64 {
 }
 
 // TestConnSize guards the size of a Conn, which every connection holds
-// while idle: 640 bytes is a size class of Go's allocator, and one field
-// more would move it to the next, 704.
+// while idle: with the 8-byte header Go's allocator puts on objects over
+// 512 bytes that hold pointers, 632 bytes fill the 640-byte size class; one
+// field more would move it to the next, 704.
 func TestConnSize(t *testing.T) {
-	assert.LessOrEqual(t, unsafe.Sizeof(Conn{}), uintptr(640))
+	assert.LessOrEqual(t, unsafe.Sizeof(Conn{}), uintptr(640-8))
 }

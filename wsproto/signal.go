@@ -29,24 +29,22 @@ func (s *signal) done() <-chan struct{} {
 	return *s.ch.Load()
 }
 
-// fire closes the channel, or marks the signal fired if none was made. It
-// must be called at most once.
+// fire closes the channel, or marks the signal fired if none was made.
+// Firing again does nothing.
 func (s *signal) fire() {
-	if !s.ch.CompareAndSwap(nil, &firedChan) {
-		close(*s.ch.Load())
+	for {
+		p := s.ch.Load()
+		if p == &firedChan {
+			return
+		}
+		if s.ch.CompareAndSwap(p, &firedChan) {
+			if p != nil {
+				close(*p)
+			}
+			return
+		}
 	}
 }
 
 // fired reports whether fire has been called.
-func (s *signal) fired() bool {
-	p := s.ch.Load()
-	if p == nil {
-		return false
-	}
-	select {
-	case <-*p:
-		return true
-	default:
-		return false
-	}
-}
+func (s *signal) fired() bool { return s.ch.Load() == &firedChan }

@@ -2,6 +2,7 @@ package wsproto
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -149,4 +150,39 @@ func FuzzUTF8Stream(f *testing.F) {
 			t.Fatalf("text %x: stream says %v", text, ok && s.complete())
 		}
 	})
+}
+
+// BenchmarkUTF8 checks text as reads do, in 4 KiB pieces that split runes,
+// against unicode/utf8.Valid on the whole: ASCII, and Greek (2-byte runes).
+func BenchmarkUTF8(b *testing.B) {
+	texts := map[string][]byte{
+		"ascii": []byte(strings.Repeat("the quick brown fox jumps over the lazy dog ", 1500)),
+		"greek": []byte(strings.Repeat("αβγδεζηθικλμνξοπρστυφχψω ", 1400)),
+	}
+	for name, text := range texts {
+		b.Run("stream/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				var s utf8Stream
+				for p := text; len(p) > 0; {
+					k := min(len(p), 4095)
+					if !s.write(p[:k]) {
+						b.Fatal("invalid")
+					}
+					p = p[k:]
+				}
+				if !s.complete() {
+					b.Fatal("incomplete")
+				}
+			}
+		})
+		b.Run("utf8.Valid/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				if !utf8.Valid(text) {
+					b.Fatal("invalid")
+				}
+			}
+		})
+	}
 }

@@ -86,10 +86,11 @@ func main() {
 	replot := flag.Bool("replot", false, "run nothing: read results.csv from -out, print the table and redraw the charts")
 	soakConns := flag.Int("soak", 0, "run the soak test instead, with this many echo connections (see soak.go)")
 	soakFor := flag.Duration("soak-d", 30*time.Second, "measured duration of the soak test")
+	soakRounds := flag.Int("soak-rounds", 1, "soak rounds against the same server")
 	flag.Parse()
 
 	if *soakConns > 0 {
-		if err := soak(o, *serverList, *soakConns, *soakFor); err != nil {
+		if err := soak(o, *serverList, *soakConns, *soakFor, *soakRounds); err != nil {
 			fmt.Fprintln(os.Stderr, "harness:", err)
 			os.Exit(1)
 		}
