@@ -440,3 +440,39 @@ func FuzzDeflateNegotiation(f *testing.F) {
 		require.Equal(t, n, got)
 	})
 }
+
+// TestIdleHoldsNoCompressor: between messages, a server without context
+// takeover either way holds no compressor, no decompressor, no window and
+// no pooled buffer; with takeover it keeps its compressor and the window
+// (which shows the check can see them).
+func TestIdleHoldsNoCompressor(t *testing.T) {
+	msg := []byte(strings.Repeat(`{"seq":1,"channel":"updates","body":"price moved"},`, 40))
+	for _, takeover := range []bool{false, true} {
+		z := &CompressionOptions{ServerNoContextTakeover: !takeover, ClientNoContextTakeover: !takeover}
+		server, client := pair(t, &UpgradeOptions{Compression: z}, &DialOptions{Compression: &CompressionOptions{}})
+		ctx := context.Background()
+		var buf []byte
+		for range 3 {
+			require.NoError(t, client.WriteMessage(ctx, MessageText, msg))
+			typ, got, err := server.ReadMessage(ctx, buf)
+			require.NoError(t, err)
+			require.Equal(t, msg, got)
+			require.NoError(t, server.WriteMessage(ctx, typ, got))
+			_, echo, err := client.ReadMessage(ctx, nil)
+			require.NoError(t, err)
+			require.Equal(t, msg, echo)
+			buf = got
+		}
+		sz := server.compress
+		require.NotNil(t, sz)
+		if takeover {
+			assert.NotNil(t, sz.enc, "with takeover the compressor stays")
+			assert.NotEmpty(t, sz.window, "with takeover the window stays")
+		} else {
+			assert.Nil(t, sz.enc, "compressor held while idle")
+			assert.Empty(t, sz.window, "window held while idle")
+		}
+		assert.Nil(t, sz.reader, "decompressor held while idle")
+		assert.Nil(t, server.rd.pooled, "pooled read buffer held while idle")
+	}
+}
