@@ -413,23 +413,17 @@ func (p *pendingPong) isPending() bool {
 // more after letting go, for a pong left while it held the lock. It returns
 // err, or the pong's write error.
 func (c *Conn) unlockFrame(err error) error {
-	p := c.pong.Load()
-	if p == nil {
-		c.frameMu.Unlock()
-		if c.pong.Load() == nil || !c.frameMu.TryLock() {
-			return err
-		}
-		p = c.pong.Load()
-	}
 	for {
-		if b, n := p.take(c.wpool); b != nil {
-			if perr := c.writeOwnedLocked(frame.OpPong, true, false, *b, n); perr != nil && err == nil && perr != ErrClosed {
-				err = perr
+		if p := c.pong.Load(); p != nil {
+			if b, n := p.take(c.wpool); b != nil {
+				if perr := c.writeOwnedLocked(frame.OpPong, true, false, *b, n); perr != nil && err == nil && perr != ErrClosed {
+					err = perr
+				}
+				c.wpool.Put(b)
 			}
-			c.wpool.Put(b)
 		}
 		c.frameMu.Unlock()
-		if !p.isPending() || !c.frameMu.TryLock() {
+		if p := c.pong.Load(); p == nil || !p.isPending() || !c.frameMu.TryLock() {
 			return err
 		}
 	}
