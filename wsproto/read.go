@@ -25,13 +25,12 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	if err != nil {
 		return 0, dst[:0], err
 	}
-	if err := c.awaitData(dst); err != nil {
-		c.rd.unborrow()
-		return 0, dst[:0], c.endRead(ctx, stop, err)
+	typ, msg := MessageType(0), dst[:0]
+	if err = c.awaitData(dst); err == nil {
+		typ, msg, err = c.readMessage(msg)
 	}
-	typ, dst, err := c.readMessage(dst[:0])
 	c.rd.unborrow()
-	return typ, dst, c.endRead(ctx, stop, err)
+	return typ, msg, c.endRead(ctx, stop, err)
 }
 
 // awaitData waits at a message boundary for the next bytes, from as shallow
@@ -46,13 +45,8 @@ func (c *Conn) awaitData(dst []byte) error {
 		return nil
 	}
 	var err error
-	if n := c.rd.predict; n > 0 && c.compress == nil {
-		size := int(n) + frame.Header{Length: int64(n), Masked: !c.client}.Size()
-		if size <= cap(dst) {
-			err = c.rd.readInto(dst[:size])
-		} else {
-			err = c.rd.readMore()
-		}
+	if size := c.predictedFrame(); size > 0 && size <= cap(dst) {
+		err = c.rd.readInto(dst[:size])
 	} else {
 		err = c.rd.readMore()
 	}
@@ -60,6 +54,16 @@ func (c *Conn) awaitData(dst []byte) error {
 		return c.readFailed(err)
 	}
 	return nil
+}
+
+// predictedFrame is the size, header included, of a frame as large as the
+// last message if that one was large and read whole, or 0.
+func (c *Conn) predictedFrame() int {
+	n := c.rd.predict
+	if n == 0 || c.compress != nil {
+		return 0
+	}
+	return int(n) + frame.Header{Length: int64(n), Masked: !c.client}.Size()
 }
 
 func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {

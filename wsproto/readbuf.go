@@ -76,8 +76,6 @@ func (b *readBuffer) unborrow() {
 	b.r, b.w = 0, copy(b.buf, unread)
 }
 
-func (b *readBuffer) buffered() int { return b.w - b.r }
-
 // fill reads until at least n bytes (n <= inlineSize) are buffered.
 func (b *readBuffer) fill(n int) error {
 	for b.w-b.r < n {
