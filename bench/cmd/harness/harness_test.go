@@ -45,6 +45,7 @@ func TestSummarizeAndCharts(t *testing.T) {
 	ours := byKey["1x64B-w1/ours"]
 	assert.Equal(t, 3, ours.runs)
 	assert.InDelta(t, 180, ours.metric, 1e-9)
+	assert.InDelta(t, 1, ours.spread, 1e-9, "(270-90)/180")
 	assert.InDelta(t, 0.9, ours.vsTCP, 1e-9)
 	assert.InDelta(t, 1.5, ours.vsPeer, 1e-9, "best peer is gws")
 	idle := byKey["idle/ours"]
@@ -66,4 +67,12 @@ func TestPick(t *testing.T) {
 	assert.Equal(t, []string{"b", "a"}, got)
 	_, err = pick("z", []string{"a"}, func(s string) string { return s })
 	assert.ErrorContains(t, err, "unknown")
+}
+
+func TestRotate(t *testing.T) {
+	libs := []string{"a", "b", "c"}
+	assert.Equal(t, []string{"a", "b", "c"}, rotate(libs, 0))
+	assert.Equal(t, []string{"b", "c", "a"}, rotate(libs, 1))
+	assert.Equal(t, []string{"c", "a", "b"}, rotate(libs, 5))
+	assert.Equal(t, []string{"a", "b", "c"}, libs, "the list itself is left as it was")
 }

@@ -5,7 +5,7 @@
 //	go run ./cmd/harness -scenarios 1x64B-w1,idle -servers ours,tcp -rounds 1 -d 2s -idle-conns 100
 //
 // It builds cmd/server and cmd/load, then for each round, each scenario and
-// each server starts a fresh server pinned to CPU 0 with GOMAXPROCS=1 and
+// each server (in an order that turns by one place each round) starts a fresh server pinned to CPU 0 with GOMAXPROCS=1 and
 // the load generator pinned to CPU 1 (taskset), so that the two never
 // compete for a core and a saturated load generator shows in its CPU
 // column. Every run is appended to results/results.csv; at the end it prints
@@ -166,7 +166,7 @@ func run(o options, scenarioList, serverList string, idleConns, deflateConns, up
 	var recs []results.Record
 	for round := 1; round <= o.rounds; round++ {
 		for _, sc := range scs {
-			for _, lib := range libs {
+			for _, lib := range rotate(libs, round-1) {
 				rec, err := runOne(o, sc, lib)
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "round %d %s %s: %v\n", round, sc.name, lib, err)
@@ -185,6 +185,14 @@ func run(o options, scenarioList, serverList string, idleConns, deflateConns, up
 	rows := summarize(recs, scs, libs)
 	printTable(os.Stdout, rows)
 	return drawCharts(o.out, rows, scs, libs)
+}
+
+// rotate returns libs turned left by k places: each round starts with a
+// different server, so that none always runs first (after the build, or
+// after another scenario) or last.
+func rotate(libs []string, k int) []string {
+	k %= len(libs)
+	return append(slices.Clone(libs[k:]), libs[:k]...)
 }
 
 func replotFrom(dir, scenarioList, serverList string, idleConns, deflateConns, upgradeConns int) error {

@@ -26,6 +26,7 @@ type row struct {
 	conns         int
 	runs          int
 	metric        float64 // msgs/s, upgrades/s or B/conn
+	spread        float64 // (largest - smallest) / median of the metric over the rounds
 	metricName    string
 	higherBetter  bool
 	mbps          float64
@@ -65,6 +66,7 @@ func summarize(recs []results.Record, scs []scenario, libs []string) []row {
 				continue
 			}
 			r.metric, r.mbps = stats.Median(ms), stats.Median(mb)
+			r.spread = (slices.Max(ms) - slices.Min(ms)) / r.metric
 			r.p50, r.p99 = stats.Median(p50), stats.Median(p99)
 			r.serverCPU, r.loadCPU, r.rssPerConn = stats.Median(scpu), stats.Median(lcpu), stats.Median(rss)
 			group = append(group, r)
@@ -96,13 +98,15 @@ func num(v float64, prec int) string {
 
 // printTable prints the medians. For throughput (msgs/s, upgrades/s)
 // higher is better, so a ratio above 1 beats the reference; for idle
-// memory (B/conn) lower is better, so a ratio below 1 does.
+// memory (B/conn) lower is better, so a ratio below 1 does. The range
+// column is how far apart the rounds were, as a share of the median: two
+// medians closer than that are within the machine's noise.
 func printTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tlib\tconns\truns\tmedian\tunit\tMB/s\tp50 µs\tp99 µs\tsrv CPU%\tload CPU%\tRSS B/conn\terrors\t× tcp\t× best peer\t")
+	fmt.Fprintln(tw, "scenario\tlib\tconns\truns\tmedian\tunit\trange %\tMB/s\tp50 µs\tp99 µs\tsrv CPU%\tload CPU%\tRSS B/conn\terrors\t× tcp\t× best peer\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n",
-			r.scenario, r.lib, r.conns, r.runs, num(r.metric, 0), r.metricName, num(r.mbps, 1),
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n",
+			r.scenario, r.lib, r.conns, r.runs, num(r.metric, 0), r.metricName, num(100*r.spread, 0), num(r.mbps, 1),
 			num(r.p50, 0), num(r.p99, 0), num(r.serverCPU, 0), num(r.loadCPU, 0), num(r.rssPerConn, 0),
 			r.errors, num(r.vsTCP, 2), num(r.vsPeer, 2))
 	}
