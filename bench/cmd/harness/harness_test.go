@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/db7c6739/ws/bench/internal/results"
@@ -51,6 +52,25 @@ func TestSummarizeAndCharts(t *testing.T) {
 	idle := byKey["idle/ours"]
 	assert.InDelta(t, 1.2, idle.vsTCP, 1e-9)
 	assert.InDelta(t, 0.5, idle.vsPeer, 1e-9, "best peer for memory is the smallest, gws")
+
+	ps := pairs(recs, scs, libs)
+	require.Len(t, ps, 6, "3 other servers × 2 scenarios")
+	byPair := map[string]pair{}
+	for _, p := range ps {
+		byPair[p.scenario+"/"+p.lib] = p
+	}
+	// Every round has ours at 0.9x tcp, 1.8x gorilla, 1.5x gws, and at 1.2x
+	// tcp's memory, a third of gorilla's.
+	assert.InDelta(t, 0.9, byPair["1x64B-w1/tcp"].ratio, 1e-9)
+	assert.Equal(t, 0, byPair["1x64B-w1/tcp"].wins)
+	assert.Equal(t, 3, byPair["1x64B-w1/tcp"].rounds)
+	assert.InDelta(t, 1.8, byPair["1x64B-w1/gorilla"].ratio, 1e-9)
+	assert.Equal(t, 3, byPair["1x64B-w1/gorilla"].wins)
+	assert.InDelta(t, 3, byPair["idle/gorilla"].ratio, 1e-9, "lower is better: gorilla's over ours")
+	assert.InDelta(t, 1/1.2, byPair["idle/tcp"].ratio, 1e-9)
+	var out strings.Builder
+	printPairs(&out, ps)
+	assert.Contains(t, out.String(), "gorilla 1.80 (3/3)")
 
 	dir := t.TempDir()
 	require.NoError(t, drawCharts(dir, rows, scs, libs))

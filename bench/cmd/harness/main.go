@@ -72,8 +72,8 @@ func main() {
 	var o options
 	scenarioList := flag.String("scenarios", "all", "comma-separated scenarios, or all")
 	serverList := flag.String("servers", "all", fmt.Sprintf("comma-separated servers, or all (%s)", strings.Join(servers.Libs, ",")))
-	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every scenario against every server")
-	flag.DurationVar(&o.duration, "d", 10*time.Second, "measured duration of each echo and upgrade run")
+	flag.IntVar(&o.rounds, "rounds", 6, "rounds; each runs every scenario against every server (a multiple of the number of servers puts each first in a scenario equally often)")
+	flag.DurationVar(&o.duration, "d", 6*time.Second, "measured duration of each echo and upgrade run")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warmup before each measured window")
 	flag.DurationVar(&o.settle, "settle", 2*time.Second, "idle: wait after the last handshake before reading the server's RSS")
 	idleConns := flag.Int("idle-conns", 10_000, "connections in the idle scenario")
@@ -184,6 +184,7 @@ func run(o options, scenarioList, serverList string, idleConns, deflateConns, up
 
 	rows := summarize(recs, scs, libs)
 	printTable(os.Stdout, rows)
+	printPairs(os.Stdout, pairs(recs, scs, libs))
 	return drawCharts(o.out, rows, scs, libs)
 }
 
@@ -223,6 +224,7 @@ func replotFrom(dir, scenarioList, serverList string, idleConns, deflateConns, u
 	}
 	rows := summarize(recs, scs, libs)
 	printTable(os.Stdout, rows)
+	printPairs(os.Stdout, pairs(recs, scs, libs))
 	return drawCharts(dir, rows, scs, libs)
 }
 

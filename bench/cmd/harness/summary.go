@@ -27,6 +27,7 @@ type row struct {
 	runs          int
 	metric        float64 // msgs/s, upgrades/s or B/conn
 	spread        float64 // (largest - smallest) / median of the metric over the rounds
+	cpuPerOp      float64 // server CPU µs per message or handshake
 	metricName    string
 	higherBetter  bool
 	mbps          float64
@@ -44,7 +45,7 @@ func summarize(recs []results.Record, scs []scenario, libs []string) []row {
 	for _, sc := range scs {
 		var group []row
 		for _, lib := range libs {
-			var ms, mb, p50, p99, scpu, lcpu, rss []float64
+			var ms, mb, p50, p99, scpu, lcpu, rss, perOp []float64
 			r := row{scenario: sc.name, lib: lib, mode: sc.mode, conns: sc.conns}
 			for _, rec := range recs {
 				if rec.Scenario != sc.name || rec.Lib != lib {
@@ -59,6 +60,9 @@ func summarize(recs []results.Record, scs []scenario, libs []string) []row {
 				scpu = append(scpu, rec.ServerCPU)
 				lcpu = append(lcpu, rec.LoadCPU)
 				rss = append(rss, rec.RSSPerConnB)
+				if v := rec.ServerCPUPerOp(); !math.IsNaN(v) {
+					perOp = append(perOp, v)
+				}
 				r.errors += rec.Errors
 				r.runs++
 			}
@@ -67,6 +71,7 @@ func summarize(recs []results.Record, scs []scenario, libs []string) []row {
 			}
 			r.metric, r.mbps = stats.Median(ms), stats.Median(mb)
 			r.spread = (slices.Max(ms) - slices.Min(ms)) / r.metric
+			r.cpuPerOp = stats.Median(perOp)
 			r.p50, r.p99 = stats.Median(p50), stats.Median(p99)
 			r.serverCPU, r.loadCPU, r.rssPerConn = stats.Median(scpu), stats.Median(lcpu), stats.Median(rss)
 			group = append(group, r)
@@ -100,16 +105,94 @@ func num(v float64, prec int) string {
 // higher is better, so a ratio above 1 beats the reference; for idle
 // memory (B/conn) lower is better, so a ratio below 1 does. The range
 // column is how far apart the rounds were, as a share of the median: two
-// medians closer than that are within the machine's noise.
+// medians closer than that are within the machine's noise. The server's
+// CPU time per message (or handshake) is the work behind the throughput,
+// whatever limited the run.
 func printTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tlib\tconns\truns\tmedian\tunit\trange %\tMB/s\tp50 µs\tp99 µs\tsrv CPU%\tload CPU%\tRSS B/conn\terrors\t× tcp\t× best peer\t")
+	fmt.Fprintln(tw, "scenario\tlib\tconns\truns\tmedian\tunit\trange %\tMB/s\tp50 µs\tp99 µs\tsrv CPU%\tsrv µs/op\tload CPU%\tRSS B/conn\terrors\t× tcp\t× best peer\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n",
 			r.scenario, r.lib, r.conns, r.runs, num(r.metric, 0), r.metricName, num(100*r.spread, 0), num(r.mbps, 1),
-			num(r.p50, 0), num(r.p99, 0), num(r.serverCPU, 0), num(r.loadCPU, 0), num(r.rssPerConn, 0),
+			num(r.p50, 0), num(r.p99, 0), num(r.serverCPU, 0), num(r.cpuPerOp, 1), num(r.loadCPU, 0), num(r.rssPerConn, 0),
 			r.errors, num(r.vsTCP, 2), num(r.vsPeer, 2))
 	}
+	_ = tw.Flush()
+}
+
+// pair compares ours with one other server in one scenario, round by
+// round: each round's ratio compares two runs made minutes apart at most,
+// so a slow spell of the machine that spans both cancels out of it.
+type pair struct {
+	scenario, lib string
+	ratio         float64 // median over the rounds of ours / lib (lib / ours where lower is better)
+	wins, rounds  int     // rounds where ours was ahead or level
+}
+
+func pairs(recs []results.Record, scs []scenario, libs []string) []pair {
+	type key struct {
+		scenario, lib string
+		round         int
+	}
+	metric := map[key]float64{}
+	higher := map[string]bool{}
+	for _, rec := range recs {
+		v, _, up := rec.Metric()
+		metric[key{rec.Scenario, rec.Lib, rec.Round}] = v
+		higher[rec.Scenario] = up
+	}
+	var out []pair
+	for _, sc := range scs {
+		for _, lib := range libs {
+			if lib == "ours" {
+				continue
+			}
+			p := pair{scenario: sc.name, lib: lib}
+			var ratios []float64
+			for k, o := range metric {
+				if k.scenario != sc.name || k.lib != "ours" {
+					continue
+				}
+				v, ok := metric[key{sc.name, lib, k.round}]
+				if !ok {
+					continue
+				}
+				q := o / v
+				if !higher[sc.name] {
+					q = v / o
+				}
+				ratios = append(ratios, q)
+				p.rounds++
+				if q >= 1 {
+					p.wins++
+				}
+			}
+			if p.rounds > 0 {
+				p.ratio = stats.Median(ratios)
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// printPairs prints ours against every other server, scenario by
+// scenario: the median of the per-round ratios (above 1, ours was ahead:
+// faster, or smaller per idle connection) and how many rounds ours won.
+func printPairs(w io.Writer, ps []pair) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "ours against each server, round by round (median ratio, above 1 is ours ahead; rounds ours was ahead or level):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for i, p := range ps {
+		if i == 0 || ps[i-1].scenario != p.scenario {
+			if i > 0 {
+				fmt.Fprintln(tw, "\t")
+			}
+			fmt.Fprintf(tw, "%s\t", p.scenario)
+		}
+		fmt.Fprintf(tw, "%s %s (%d/%d)\t", p.lib, num(p.ratio, 2), p.wins, p.rounds)
+	}
+	fmt.Fprintln(tw, "\t")
 	_ = tw.Flush()
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -184,4 +185,19 @@ func (r Record) Metric() (value float64, name string, higherIsBetter bool) {
 	default:
 		return r.MsgsPerSec, "msgs/s", true
 	}
+}
+
+// ServerCPUPerOp is the server's CPU time per echoed message, or per
+// handshake in upgrade runs, in microseconds: the work a server does for
+// each, whether or not the run was limited by it. It is NaN for idle runs
+// and runs with nothing done.
+func (r Record) ServerCPUPerOp() float64 {
+	ops := float64(r.Msgs)
+	if r.Mode == "upgrades" {
+		ops = float64(r.Handshakes)
+	}
+	if r.Mode == "idle" || ops == 0 {
+		return math.NaN()
+	}
+	return r.ServerCPU / 100 * r.Seconds / ops * 1e6
 }

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 
@@ -71,4 +72,15 @@ func TestMetric(t *testing.T) {
 	r.Mode = "upgrades"
 	v, _, _ = r.Metric()
 	assert.Equal(t, 0.2, v)
+}
+
+func TestServerCPUPerOp(t *testing.T) {
+	r := sample()
+	assert.InDelta(t, 4975.0, r.ServerCPUPerOp(), 1e-9, "0.995 × 5 s / 1000 messages")
+	r.Mode = "upgrades"
+	assert.InDelta(t, 4.975e6, r.ServerCPUPerOp(), 1e-3, "per handshake")
+	r.Mode = "idle"
+	assert.True(t, math.IsNaN(r.ServerCPUPerOp()))
+	r.Mode, r.Msgs = "echo", 0
+	assert.True(t, math.IsNaN(r.ServerCPUPerOp()))
 }
