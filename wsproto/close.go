@@ -71,11 +71,14 @@ func (c *Conn) awaitPeerClose() {
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
 	for c.readErr == nil {
 		if err := c.skipMessage(); err != nil {
-			return
+			break
 		}
 		if err := c.nextDataFrame(); err != nil {
-			return
+			break
 		}
+	}
+	if c.closeDue {
+		_ = c.answerClose()
 	}
 }
 
@@ -88,11 +91,19 @@ func (c *Conn) sendClose(p []byte) error {
 	return c.writeControl(frame.OpClose, p)
 }
 
-// closeReceived answers the peer's close frame (echoing its code, §5.5.1)
-// and ends the connection: a server closes TCP at once, a client waits a
-// while for the server to do so (§7.1.1).
-func (c *Conn) closeReceived(ce *CloseError) error {
-	c.readErr = ce
+// answerClose answers the peer's close frame, which the reader left in
+// readErr (echoing its code, §5.5.1), and ends the connection: a server
+// closes TCP at once, a client waits a while for the server to do so
+// (§7.1.1).
+//
+// The reader calls it on its way out, not where the frame was read: the
+// write deadline and the write need more stack than a connection's
+// goroutine has, and a stack grows by being copied, at a cost that rises
+// with the frames on it. Grown here, near the top, it is cheap.
+func (c *Conn) answerClose() error {
+	c.closeDue = false
+	ce := c.readErr.(*CloseError)
+	growStack()
 	var payload [2]byte
 	p, _ := frame.AppendClosePayload(payload[:0], ce.Code, "")
 	_ = c.sendClose(p)

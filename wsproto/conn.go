@@ -68,6 +68,7 @@ type Conn struct {
 	msgSize     int64
 	text        utf8Stream
 	gotClose    bool  // the peer's close frame arrived, valid or not
+	closeDue    bool  // it was valid, and answerClose has yet to answer it
 	compressed  bool  // the message being read is (RSV1 on its first frame)
 	closeSent   bool  // our close frame went out; under frameMu, with the writing
 	readErr     error // sticky: once set, every read returns it

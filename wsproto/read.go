@@ -255,6 +255,9 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 }
 
 func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
+	if c.closeDue {
+		err = c.answerClose()
+	}
 	err = c.settle(ctx, stop, err)
 	c.readLock.Store(false)
 	return err
@@ -396,7 +399,11 @@ func (c *Conn) handleControl(h frame.Header) error {
 			errors.As(err, &pe)
 			return c.fail(pe.Code, err)
 		}
-		return c.closeReceived(&CloseError{Code: code, Reason: string(reason)})
+		// Answered by endRead or awaitPeerClose, where the stack is
+		// shallow (see answerClose).
+		ce := &CloseError{Code: code, Reason: string(reason)}
+		c.readErr, c.closeDue = ce, true
+		return ce
 	}
 	if !c.inMessage {
 		rd.idle()

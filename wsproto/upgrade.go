@@ -170,6 +170,7 @@ var upgradeJobs = make(chan *upgradeJob)
 var noUpgradeOptions UpgradeOptions
 
 func runUpgrade() {
+	growStack() // the handshake needs more than a fresh goroutine has
 	j := <-upgradeJobs
 	j.c, j.err = upgradeConn(j.nc, j.opts)
 	j.done <- struct{}{}
