@@ -135,11 +135,9 @@ func pairs(recs []results.Record, scs []scenario, libs []string) []pair {
 		round         int
 	}
 	metric := map[key]float64{}
-	higher := map[string]bool{}
 	for _, rec := range recs {
-		v, _, up := rec.Metric()
+		v, _, _ := rec.Metric()
 		metric[key{rec.Scenario, rec.Lib, rec.Round}] = v
-		higher[rec.Scenario] = up
 	}
 	var out []pair
 	for _, sc := range scs {
@@ -149,16 +147,17 @@ func pairs(recs []results.Record, scs []scenario, libs []string) []pair {
 			}
 			p := pair{scenario: sc.name, lib: lib}
 			var ratios []float64
-			for k, o := range metric {
-				if k.scenario != sc.name || k.lib != "ours" {
+			for _, rec := range recs {
+				if rec.Scenario != sc.name || rec.Lib != "ours" {
 					continue
 				}
-				v, ok := metric[key{sc.name, lib, k.round}]
+				v, ok := metric[key{sc.name, lib, rec.Round}]
 				if !ok {
 					continue
 				}
+				o, _, higher := rec.Metric()
 				q := o / v
-				if !higher[sc.name] {
+				if !higher {
 					q = v / o
 				}
 				ratios = append(ratios, q)
