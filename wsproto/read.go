@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/db7c6739/ws/frame"
 )
@@ -119,7 +118,7 @@ const maxPredict = 1 << 30
 // the buffer, passed back in, can take the next message of the same size
 // with its header (see awaitData).
 func grow(dst []byte, left int64) []byte {
-	return slices.Grow(dst, int(min(left, max(int64(cap(dst)), 64<<10)))+frame.MaxHeaderSize)
+	return growMessage(dst, int(min(left, max(int64(cap(dst)), 64<<10)))+frame.MaxHeaderSize)
 }
 
 // NextReader waits for the next data message and returns its type and a
@@ -415,7 +414,7 @@ func (c *Conn) handleControl(h frame.Header) error {
 func (c *Conn) readCompressed(dst []byte) (MessageType, []byte, error) {
 	for {
 		if len(dst) == cap(dst) {
-			dst = slices.Grow(dst, max(cap(dst), 4096))
+			dst = growMessage(dst, max(cap(dst), 4096))
 		}
 		n, err := c.readInflated(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
