@@ -31,9 +31,9 @@ func poolFor(size int) *sync.Pool {
 // just ahead of a page-aligned payload, and the kernel's copy of it into
 // the socket runs with its loads trailing its stores by the header's length
 // (4 or 10 bytes) modulo the page size, where the CPU takes loads for reads
-// of the bytes just stored (4K aliasing). On
-// the machine of bench/README.md that copy cost a 1 MiB echo 15–20% more
-// CPU than one whose payload starts mid-page.
+// of the bytes just stored (4K aliasing). On the machine of
+// bench/README.md that copy cost a 1 MiB echo 15–20% more CPU than one
+// whose payload starts mid-page.
 func growMessage(dst []byte, n int) []byte {
 	if cap(dst)-len(dst) >= n {
 		return dst

@@ -8,9 +8,9 @@
 // each server (in an order that turns by one place each round) starts a
 // fresh server pinned to CPU 0 with GOMAXPROCS=1 and the load generator
 // pinned to CPU 1 (taskset), so that the two never compete for a core and a
-// saturated load generator shows in its CPU column. Every run is appended to results/results.csv; at the end it prints
-// a table of medians over the rounds and draws results/throughput.svg and
-// results/idle.svg.
+// saturated load generator shows in its CPU column. Every run is appended
+// to results/results.csv; at the end it prints a table of medians over the
+// rounds and draws results/throughput.svg and results/idle.svg.
 package main
 
 import (
