@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -34,6 +35,10 @@ type DialOptions struct {
 	// DefaultHandshakeTimeout if 0. The context given to Dial bounds them
 	// too.
 	HandshakeTimeout time.Duration
+	// MaxResponseHeaderBytes bounds the server's response head, status line
+	// and header lines: DefaultMaxResponseHeaderBytes if 0. A longer head
+	// fails Dial with ErrResponseHeaderTooLarge.
+	MaxResponseHeaderBytes int
 
 	// ReadLimit, ReadBufferSize, WriteBufferSize and CloseTimeout are as in
 	// UpgradeOptions.
@@ -47,6 +52,15 @@ type DialOptions struct {
 
 // maxErrorBody bounds how much of a refusal's body Dial keeps.
 const maxErrorBody = 1 << 10
+
+// DefaultMaxResponseHeaderBytes bounds the head of a handshake response
+// unless DialOptions says otherwise: a 101 response needs a few hundred
+// bytes, and a server must not be able to make a client buffer without end.
+const DefaultMaxResponseHeaderBytes = 64 << 10
+
+// ErrResponseHeaderTooLarge is returned by Dial when the server's response
+// head exceeds DialOptions.MaxResponseHeaderBytes.
+var ErrResponseHeaderTooLarge = errors.New("wsproto: handshake response head too large")
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1).
 // It returns the server's HTTP response too; when the server refuses, the
@@ -87,12 +101,14 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	}
 	nc, err := dial(ctx, "tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("wsproto: dial: %w", err)
+		return nil, nil, contextError(ctx, fmt.Errorf("wsproto: dial: %w", err))
 	}
 	// The handshake's I/O ends when ctx does.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	c, resp, err := clientHandshake(ctx, nc, u, opts)
-	if !stop() && err == nil {
+	if !stop() {
+		// The connection was closed under the handshake: that is all
+		// its error can say.
 		err = fmt.Errorf("wsproto: handshake: %w", ctx.Err())
 	}
 	if err != nil {
@@ -100,6 +116,37 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		return nil, resp, err
 	}
 	return c, resp, nil
+}
+
+// contextError makes err, which ended a call whose context is done, match
+// the context's error under errors.Is: what the network reports then (a
+// closed connection, "operation was canceled", "i/o timeout") says nothing
+// of why.
+func contextError(ctx context.Context, err error) error {
+	cerr := ctx.Err()
+	if cerr == nil || errors.Is(err, cerr) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", err, cerr)
+}
+
+// headLimit reads at most n bytes, then fails with
+// ErrResponseHeaderTooLarge; Dial lifts it once the head is read.
+type headLimit struct {
+	r io.Reader
+	n int
+}
+
+func (l *headLimit) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, ErrResponseHeaderTooLarge
+	}
+	if len(p) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= n
+	return n, err
 }
 
 func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
@@ -135,11 +182,20 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if err := bw.Flush(); err != nil {
 		return nil, nil, fmt.Errorf("wsproto: write handshake request: %w", err)
 	}
-	br := bufio.NewReaderSize(nc, DefaultBufferSize)
+	limit := &headLimit{r: nc, n: opts.MaxResponseHeaderBytes}
+	if limit.n <= 0 {
+		limit.n = DefaultMaxResponseHeaderBytes
+	}
+	br := bufio.NewReaderSize(limit, DefaultBufferSize)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
+	if err != nil && limit.n <= 0 {
+		// The parser may have seen the cut as a malformed line.
+		err = ErrResponseHeaderTooLarge
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("wsproto: read handshake response: %w", err)
 	}
+	limit.n = maxErrorBody // what is left to read: at most a refusal's body
 	proto, exts, err := handshake.CheckResponse(resp, key, hopts)
 	if err != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
