@@ -414,7 +414,7 @@ func (c *Conn) handleControl(h frame.Header) error {
 func (c *Conn) readCompressed(dst []byte) (MessageType, []byte, error) {
 	for {
 		if len(dst) == cap(dst) {
-			dst = growMessage(dst, max(cap(dst), 4096))
+			dst = growMessage(dst, c.inflateRoom(len(dst)))
 		}
 		n, err := c.readInflated(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
@@ -425,6 +425,20 @@ func (c *Conn) readCompressed(dst []byte) (MessageType, []byte, error) {
 			return 0, dst, err
 		}
 	}
+}
+
+// inflateRoom is how much to grow a buffer of n inflated bytes, all it
+// holds: it doubles, but never past the read limit, and goes straight to the
+// limit when doubling again would pass it. One byte of room beyond the
+// limit is enough to see a message that exceeds it. So what a message
+// allocates on its way to the limit sums to less than twice the limit,
+// whatever the peer compressed.
+func (c *Conn) inflateRoom(n int) int {
+	target := int64(max(2*n, 4096))
+	if limit := c.readLimit + 1; c.readLimit > 0 && 2*target > limit {
+		target = max(limit, int64(n)+1)
+	}
+	return int(target) - n
 }
 
 // readInflated inflates the current compressed message into p, and returns
