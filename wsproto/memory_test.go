@@ -68,4 +68,3 @@ func TestBombAllocation(t *testing.T) {
 		})
 	}
 }
-
