@@ -111,8 +111,11 @@
 // allocates the Conn and nothing else.
 //
 // A server writes a large payload straight from the caller's slice, and
-// reads one straight into it: once a large message has been read whole,
-// the next read at a message boundary goes into the slice passed to
-// ReadMessage if it has room for a message as large, so that a stream of
-// large messages costs one system call each way per message.
+// reads one straight into it. The read loop above keeps no large buffer
+// while it waits: a slice passed to ReadMessage that is larger than the
+// read buffer is held only weakly until the next message begins, and used
+// for it if the garbage collector has not taken it meanwhile. So a
+// connection that once received a 30 MiB message holds, when idle, what
+// one that received 100 bytes holds (TestIdleRetention), and a stream of
+// large messages still reuses one buffer.
 package wsproto

@@ -1,6 +1,7 @@
 package wsproto
 
 import (
+	"bytes"
 	"context"
 	"runtime"
 	"testing"
@@ -65,6 +66,60 @@ func TestBombAllocation(t *testing.T) {
 			assert.Equal(t, frame.CloseMessageTooBig, CloseStatus(err))
 			assert.Less(t, allocated, tc.bound)
 			assert.Equal(t, frame.CloseMessageTooBig, rc.readClose())
+		})
+	}
+}
+
+// TestIdleRetention: a server running the read loop of the package doc
+// (the last message passed back in) that received a 30 MiB message, plain
+// or compressed, and went idle holds no more than one that received a
+// 100-byte message: within a read buffer's size per connection. (With
+// context takeover both ways, both hold a compressor and a window, which
+// the baseline counts.)
+func TestIdleRetention(t *testing.T) {
+	const n = 4
+	big := bytes.Repeat([]byte("0123456789abcdef"), (30<<20)/16)
+	small := big[:100]
+	deflate := &CompressionOptions{}
+	for _, tc := range []struct {
+		name  string
+		sopts *UpgradeOptions
+		dopts *DialOptions
+	}{
+		{"plain", nil, nil},
+		{"compressed", &UpgradeOptions{Compression: deflate}, &DialOptions{Compression: deflate}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// echoed opens n connections and has each server echo msg
+			// through the documented loop, back in its read when this
+			// returns.
+			echoed := func(msg []byte) {
+				ctx := context.Background()
+				for range n {
+					server, client := pair(t, tc.sopts, tc.dopts)
+					require.Equal(t, tc.sopts != nil, server.compress != nil, "compression agreed")
+					echoLoop(server)
+					require.NoError(t, client.WriteMessage(ctx, MessageBinary, msg))
+					_, got, err := client.ReadMessage(ctx, nil)
+					require.NoError(t, err)
+					require.Len(t, got, len(msg))
+					require.Eventually(t, server.readLock.Load, 5*time.Second, time.Millisecond, "the server reads again")
+				}
+			}
+			base := heapAfterGC()
+			echoed(small)
+			afterSmall := heapAfterGC() - base
+			echoed(big)
+			// A server that has just begun its read may not yet have let
+			// go of the message: give it a moment, then judge.
+			bound := afterSmall + int64(n*DefaultBufferSize+256<<10)
+			var afterBig int64
+			assert.Eventually(t, func() bool {
+				afterBig = heapAfterGC() - base - afterSmall
+				return afterBig < bound
+			}, 5*time.Second, 10*time.Millisecond)
+			t.Logf("%d connections idle after 100 B hold %d B each; the next %d, after 30 MiB, %d B each", n, afterSmall/n, n, afterBig/n)
+			assert.Less(t, afterBig, bound, "after 30 MiB each, %d connections hold %d bytes", n, afterBig)
 		})
 	}
 }

@@ -5,13 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unsafe"
+	"weak"
 
 	"github.com/db7c6739/ws/frame"
 )
 
 // ReadMessage reads the next data message whole, appending it to dst[:0] and
 // returning the extended slice: pass the previous result back in to read
-// without allocating. Control frames that arrive first are handled on the
+// without allocating. While it waits for a message to begin, it holds a dst
+// larger than the read buffer only weakly, so that an idle connection does
+// not keep the largest message it ever read; if the garbage collector takes
+// dst meanwhile, the message goes into a new slice. Control frames that arrive first are handled on the
 // way (pings answered, pongs passed to the pong handler, a close answered).
 //
 // It blocks until a message arrives, ctx is done or a deadline set on
@@ -25,10 +30,9 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 		return 0, dst[:0], err
 	}
 	typ, msg := MessageType(0), dst[:0]
-	if err = c.awaitData(dst); err == nil {
+	if err = c.awaitData(&msg); err == nil {
 		typ, msg, err = c.readMessage(msg)
 	}
-	c.rd.unborrow()
 	return typ, msg, c.endRead(ctx, stop, err)
 }
 
@@ -37,15 +41,22 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 // and stays grown while the connection idles, so every frame between here
 // and the network counts in the memory of an idle connection.
 //
-// If the last message was large and read whole, and dst has room for one as
-// large, the read goes straight into dst (see readBuffer.borrow).
-func (c *Conn) awaitData(dst []byte) error {
+// While it waits, it holds *dst only weakly if that is larger than a read
+// buffer: the documented read loop passes each message back in, and an
+// idle connection would otherwise keep its largest message for life. If
+// the garbage collector took the buffer meanwhile, *dst comes back nil.
+func (c *Conn) awaitData(dst *[]byte) error {
 	if c.inMessage || c.rd.r != c.rd.w {
 		return nil
 	}
 	var err error
-	if size := c.predictedFrame(); size > 0 && size <= cap(dst) {
-		err = c.rd.readInto(dst[:size])
+	if size := cap(*dst); size > int(c.rd.size) {
+		keep := weak.Make(unsafe.SliceData(*dst))
+		*dst = nil
+		err = c.rd.readMore()
+		if p := keep.Value(); p != nil {
+			*dst = unsafe.Slice(p, size)[:0]
+		}
 	} else {
 		err = c.rd.readMore()
 	}
@@ -53,16 +64,6 @@ func (c *Conn) awaitData(dst []byte) error {
 		return c.readFailed(err)
 	}
 	return nil
-}
-
-// predictedFrame is the size, header included, of a frame as large as the
-// last message if that one was large and read whole, or 0.
-func (c *Conn) predictedFrame() int {
-	n := c.rd.predict
-	if n == 0 || c.compress != nil {
-		return 0
-	}
-	return int(n) + frame.Header{Length: int64(n), Masked: !c.client}.Size()
 }
 
 func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
@@ -75,7 +76,6 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 	if c.compressed {
 		return c.readCompressed(dst)
 	}
-	whole := true // the message is one frame
 	for {
 		for c.frameLeft > 0 {
 			if len(dst) == cap(dst) {
@@ -95,30 +95,19 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 			if err := c.endMessage(); err != nil {
 				return 0, dst, err
 			}
-			c.rd.predict = 0
-			if whole && len(dst) >= int(c.rd.size) && len(dst) <= maxPredict {
-				c.rd.predict = int32(len(dst))
-			}
 			return c.msgType, dst, nil
 		}
-		whole = false
 		if err := c.nextDataFrame(); err != nil {
 			return 0, dst, err
 		}
 	}
 }
 
-// maxPredict bounds the messages readBuffer.predict remembers.
-const maxPredict = 1 << 30
-
 // grow makes room in dst for a frame with left bytes still to come, at most
 // doubling it (from 64 KiB at least): room follows the bytes that arrive, so
 // that a length on the wire alone cannot make a connection allocate much.
-// The room for the end of a frame has a header's length to spare, so that
-// the buffer, passed back in, can take the next message of the same size
-// with its header (see awaitData).
 func grow(dst []byte, left int64) []byte {
-	return growMessage(dst, int(min(left, max(int64(cap(dst)), 64<<10)))+frame.MaxHeaderSize)
+	return growMessage(dst, int(min(left, max(int64(cap(dst)), 64<<10))))
 }
 
 // NextReader waits for the next data message and returns its type and a
@@ -131,7 +120,8 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	err = c.awaitData(nil)
+	var none []byte
+	err = c.awaitData(&none)
 	if err == nil {
 		err = c.skipMessage()
 	}

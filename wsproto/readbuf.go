@@ -10,20 +10,14 @@ import (
 // holds, it borrows a pooled buffer, and it gives that back when it has been
 // drained at the end of a message. Large payloads bypass it and are read
 // straight into the caller's slice.
-//
-// When the messages are large and the caller of ReadMessage passes a slice
-// with room for the next one, the read at the boundary goes into that slice
-// instead (see borrow), so that a large message costs one system call.
 type readBuffer struct {
-	nc       net.Conn
-	pool     *sync.Pool
-	size     int32   // of a pooled buffer; at least 2*inlineSize
-	predict  int32   // size of the last message, if large and read whole: the likely next
-	pooled   *[]byte // borrowed from pool, or nil
-	buf      []byte  // inline[:], *pooled, the caller's slice, or a buffer of its own for an oversized leftover
-	r, w     int
-	borrowed bool // buf is the caller's slice
-	inline   [inlineSize]byte
+	nc     net.Conn
+	pool   *sync.Pool
+	size   int32   // of a pooled buffer; at least 2*inlineSize
+	pooled *[]byte // borrowed from pool, or nil
+	buf    []byte  // inline[:], *pooled, or a buffer of its own for an oversized leftover
+	r, w   int
+	inline [inlineSize]byte
 }
 
 func (b *readBuffer) init(nc net.Conn, size int, leftover []byte) {
@@ -33,47 +27,6 @@ func (b *readBuffer) init(nc net.Conn, size int, leftover []byte) {
 		b.buf = make([]byte, len(leftover))
 	}
 	b.w = copy(b.buf, leftover)
-}
-
-// borrow makes p the buffer for the read at a message boundary (the
-// buffer must be empty). The payload is then moved down within p as it is
-// unmasked, always behind the bytes still to be read, and what is left of
-// p's bytes after the message is moved out by unborrow before p goes back
-// to the caller. Any read from the network while borrowed unborrows first.
-func (b *readBuffer) borrow(p []byte) {
-	b.giveBack()
-	b.buf, b.r, b.w, b.borrowed = p, 0, 0, true
-}
-
-// readInto borrows p and reads into it.
-func (b *readBuffer) readInto(p []byte) error {
-	b.borrow(p)
-	n, err := b.nc.Read(p)
-	b.w = n
-	if n > 0 {
-		return nil
-	}
-	return err
-}
-
-// unborrow moves the unread bytes of a borrowed buffer to one of the
-// connection's own.
-func (b *readBuffer) unborrow() {
-	if !b.borrowed {
-		return
-	}
-	unread := b.buf[b.r:b.w]
-	b.borrowed = false
-	switch {
-	case len(unread) <= inlineSize:
-		b.buf = b.inline[:]
-	case len(unread) <= int(b.size):
-		b.pooled = b.pool.Get().(*[]byte)
-		b.buf = *b.pooled
-	default:
-		b.buf = make([]byte, len(unread))
-	}
-	b.r, b.w = 0, copy(b.buf, unread)
 }
 
 // fill reads until at least n bytes (n <= inlineSize) are buffered.
@@ -88,7 +41,6 @@ func (b *readBuffer) fill(n int) error {
 
 // readMore makes room and does one read from the network.
 func (b *readBuffer) readMore() error {
-	b.unborrow()
 	if b.r == b.w {
 		b.r, b.w = 0, 0
 	}
@@ -170,9 +122,8 @@ func (b *readBuffer) idle() {
 		return
 	}
 	b.r, b.w = 0, 0
-	if len(b.buf) != len(b.inline) || b.pooled != nil || b.borrowed {
+	if len(b.buf) != len(b.inline) || b.pooled != nil {
 		b.giveBack()
 		b.buf = b.inline[:]
-		b.borrowed = false
 	}
 }
