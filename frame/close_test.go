@@ -104,7 +104,7 @@ func TestParseClosePayload(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := ParseClosePayload(tc.p)
 			require.ErrorIs(t, err, tc.err)
-			var pe *ProtocolError
+			var pe *ViolationError
 			require.ErrorAs(t, err, &pe)
 			assert.Equal(t, tc.send, pe.Code, "close code to answer with")
 		})

@@ -8,11 +8,11 @@
 // used (ParseHeader) or read from an io.Reader into a caller's scratch buffer
 // (ReadHeader). None of them allocates.
 //
-// Errors found while decoding are *ProtocolError values that carry the close
+// Errors found while decoding are *ViolationError values that carry the close
 // code a connection should send in answer (RFC 6455 §7.4.1), so a caller can
 // fail the connection without a table of its own:
 //
-//	var pe *frame.ProtocolError
+//	var pe *frame.ViolationError
 //	if errors.As(err, &pe) {
 //		// send a close frame with pe.Code
 //	}

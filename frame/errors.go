@@ -1,24 +1,24 @@
 package frame
 
-// ProtocolError is a violation of RFC 6455 found while decoding. Code is the
+// ViolationError is a violation of RFC 6455 found while decoding. Code is the
 // close code the connection should send to the peer in answer.
-type ProtocolError struct {
+type ViolationError struct {
 	Code   CloseCode
 	Reason string
 }
 
-func (e *ProtocolError) Error() string { return "frame: " + e.Reason }
+func (e *ViolationError) Error() string { return "frame: " + e.Reason }
 
-// Errors returned by the decoders. Each is a *ProtocolError, so a caller can
+// Errors returned by the decoders. Each is a *ViolationError, so a caller can
 // match one with errors.Is or any of them with errors.As.
 var (
-	ErrReservedOpcode     = &ProtocolError{CloseProtocolError, "reserved opcode"}
-	ErrControlTooLong     = &ProtocolError{CloseProtocolError, "control frame payload longer than 125 bytes"}
-	ErrFragmentedControl  = &ProtocolError{CloseProtocolError, "fragmented control frame"}
-	ErrLengthOverflow     = &ProtocolError{CloseProtocolError, "64-bit payload length with the most significant bit set"}
-	ErrCloseTooShort      = &ProtocolError{CloseProtocolError, "close payload of 1 byte"}
-	ErrInvalidCloseCode   = &ProtocolError{CloseProtocolError, "close code not allowed on the wire"}
-	ErrInvalidCloseReason = &ProtocolError{CloseInvalidFramePayloadData, "close reason is not valid UTF-8"}
+	ErrReservedOpcode     = &ViolationError{CloseProtocolError, "reserved opcode"}
+	ErrControlTooLong     = &ViolationError{CloseProtocolError, "control frame payload longer than 125 bytes"}
+	ErrFragmentedControl  = &ViolationError{CloseProtocolError, "fragmented control frame"}
+	ErrLengthOverflow     = &ViolationError{CloseProtocolError, "64-bit payload length with the most significant bit set"}
+	ErrCloseTooShort      = &ViolationError{CloseProtocolError, "close payload of 1 byte"}
+	ErrInvalidCloseCode   = &ViolationError{CloseProtocolError, "close code not allowed on the wire"}
+	ErrInvalidCloseReason = &ViolationError{CloseInvalidFramePayloadData, "close reason is not valid UTF-8"}
 )
 
 var (

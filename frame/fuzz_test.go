@@ -54,7 +54,7 @@ func FuzzClosePayload(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p []byte) {
 		code, reason, err := ParseClosePayload(p)
 		if err != nil {
-			var pe *ProtocolError
+			var pe *ViolationError
 			require.ErrorAs(t, err, &pe)
 			require.True(t, pe.Code == CloseProtocolError || pe.Code == CloseInvalidFramePayloadData)
 			return

@@ -106,7 +106,7 @@ func HeaderSize(b1 byte) int {
 // returns ErrShortHeader and n is the number of bytes needed to go on (2 when
 // b is shorter than that, otherwise the full size of the header). A longer
 // than minimal length encoding is accepted: the RFC binds the sender, and
-// rejecting it buys nothing. Other errors are *ProtocolError values.
+// rejecting it buys nothing. Other errors are *ViolationError values.
 func ParseHeader(b []byte) (h Header, n int, err error) {
 	if len(b) < MinHeaderSize {
 		return h, MinHeaderSize, ErrShortHeader

@@ -158,7 +158,7 @@ func TestHeaderErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := ParseHeader(tc.wire)
 			require.ErrorIs(t, err, tc.err)
-			var pe *ProtocolError
+			var pe *ViolationError
 			require.ErrorAs(t, err, &pe)
 			assert.Equal(t, CloseProtocolError, pe.Code)
 

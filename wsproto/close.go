@@ -16,14 +16,14 @@ import (
 // which then receives them and the peer's close.
 //
 // It returns nil once the peer answered, an error if the code or reason
-// cannot be sent (frame.ErrInvalidCloseCode, frame.ErrCloseReasonTooLong,
-// frame.ErrInvalidCloseReason; nothing is sent then), ErrClosed if the
+// cannot be sent (ErrInvalidCloseCode, ErrCloseReasonTooLong,
+// ErrInvalidCloseReason; nothing is sent then), ErrClosed if the
 // connection was already closed, and the cause if the handshake did not
 // complete (the connection is closed all the same). Close may be called from
 // any goroutine; a read in progress or begun meanwhile returns when the
 // handshake ends, with the peer's *CloseError. It is bounded by the close
 // timeout, also when a write is stuck on a peer that does not read.
-func (c *Conn) Close(code frame.CloseCode, reason string) error {
+func (c *Conn) Close(code CloseCode, reason string) error {
 	var payload [frame.MaxControlPayload]byte
 	p, err := frame.AppendClosePayload(payload[:0], code, reason)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/db7c6739/ws/frame"
+	"github.com/db7c6739/ws/handshake"
 )
 
 // Sentinel errors, matched with errors.Is. The protocol violations among them
@@ -21,8 +22,6 @@ var (
 	// ErrBadMessageType is returned for a write whose type is not MessageText
 	// or MessageBinary.
 	ErrBadMessageType = errors.New("wsproto: message type must be text or binary")
-	// ErrControlTooLong is returned for a ping or pong payload over 125 bytes.
-	ErrControlTooLong = errors.New("wsproto: control payload longer than 125 bytes")
 
 	ErrMessageTooBig          = errors.New("wsproto: message exceeds the read limit")
 	ErrInvalidUTF8            = errors.New("wsproto: text message is not valid UTF-8")
@@ -34,11 +33,34 @@ var (
 	ErrInvalidDeflate         = errors.New("wsproto: compressed message is not valid deflate data")
 )
 
+// Errors of the wire format, the very values package frame returns, so that
+// both packages give one name one meaning. A read that fails on one of them
+// wraps it in a *ProtocolError; Close returns the close-payload ones as
+// they are, having sent nothing.
+var (
+	// ErrControlTooLong: a control frame's payload over 125 bytes, whether
+	// the peer sent it or Ping or Pong was asked to.
+	ErrControlTooLong     = frame.ErrControlTooLong
+	ErrReservedOpcode     = frame.ErrReservedOpcode
+	ErrFragmentedControl  = frame.ErrFragmentedControl
+	ErrLengthOverflow     = frame.ErrLengthOverflow
+	ErrCloseTooShort      = frame.ErrCloseTooShort
+	ErrInvalidCloseCode   = frame.ErrInvalidCloseCode
+	ErrInvalidCloseReason = frame.ErrInvalidCloseReason
+	ErrCloseReasonTooLong = frame.ErrCloseReasonTooLong
+)
+
+// HandshakeError is a refused handshake: the *handshake.Error that Upgrade
+// and UpgradeConn return for a bad request (with the HTTP status they
+// answered), and Dial for a response that refuses or breaks the upgrade
+// (with the status received).
+type HandshakeError = handshake.Error
+
 // ProtocolError reports that the peer broke RFC 6455 and that the connection
-// was failed: Code is the close code sent to the peer and Err the cause, a
-// sentinel of this package or a frame.ProtocolError.
+// was failed: Code is the close code sent to the peer and Err the cause, one
+// of this package's sentinel errors.
 type ProtocolError struct {
-	Code frame.CloseCode
+	Code CloseCode
 	Err  error
 }
 
@@ -53,11 +75,11 @@ func (e *ProtocolError) Unwrap() error { return e.Err }
 func (e *ProtocolError) Is(target error) bool { return target == ErrClosed }
 
 // CloseError is the close status of a connection whose closing handshake
-// took place, as the peer sent it, or, with Code frame.CloseAbnormalClosure
+// took place, as the peer sent it, or, with Code CloseAbnormalClosure
 // (1006), of a connection that was lost without one; Err then holds the
-// I/O error.
+// I/O error, or the error of the context that ended it.
 type CloseError struct {
-	Code   frame.CloseCode
+	Code   CloseCode
 	Reason string
 	Err    error
 }
@@ -80,7 +102,7 @@ func (e *CloseError) Unwrap() error { return e.Err }
 
 // CloseStatus returns the close code in err if err is or wraps a *CloseError
 // or a *ProtocolError, and 0 otherwise.
-func CloseStatus(err error) frame.CloseCode {
+func CloseStatus(err error) CloseCode {
 	var ce *CloseError
 	if errors.As(err, &ce) {
 		return ce.Code

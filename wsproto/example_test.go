@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -49,7 +48,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println(typ, string(msg))
-	fmt.Println(c.Close(frame.CloseNormalClosure, "bye"))
+	fmt.Println(c.Close(wsproto.CloseNormalClosure, "bye"))
 	// Output:
 	// text hello
 	// <nil>
@@ -68,7 +67,7 @@ func ExampleConn_NextWriter() {
 			return
 		}
 		fmt.Printf("server read %q\n", msg)
-		_ = c.Close(frame.CloseNormalClosure, "")
+		_ = c.Close(wsproto.CloseNormalClosure, "")
 	}))
 	defer srv.Close()
 
@@ -124,7 +123,7 @@ func ExampleUpgradeConn() {
 		log.Fatal(err)
 	}
 	fmt.Println(string(msg))
-	fmt.Println(c.Close(frame.CloseNormalClosure, ""))
+	fmt.Println(c.Close(wsproto.CloseNormalClosure, ""))
 	// Output:
 	// welcome to chat
 	// <nil>

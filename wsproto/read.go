@@ -267,7 +267,7 @@ func (c *Conn) nextDataFrame() error {
 		}
 		h, _, err := frame.ParseHeader(rd.buf[rd.r:rd.w])
 		if err != nil {
-			var pe *frame.ProtocolError
+			var pe *frame.ViolationError
 			errors.As(err, &pe)
 			return c.fail(pe.Code, err)
 		}
@@ -384,7 +384,7 @@ func (c *Conn) handleControl(h frame.Header) error {
 		c.gotClose = true
 		code, reason, err := frame.ParseClosePayload(payload)
 		if err != nil {
-			var pe *frame.ProtocolError
+			var pe *frame.ViolationError
 			errors.As(err, &pe)
 			return c.fail(pe.Code, err)
 		}

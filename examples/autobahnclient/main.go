@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -72,7 +71,7 @@ func caseCount(ctx context.Context, base string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("get case count: %w", err)
 	}
-	_ = c.Close(frame.CloseNormalClosure, "")
+	_ = c.Close(wsproto.CloseNormalClosure, "")
 	return strconv.Atoi(string(msg))
 }
 

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,7 +121,7 @@ func TestFoldOverWebSocket(t *testing.T) {
 				for _, tc := range cases {
 					assert.Equal(t, tc.want, roundTrip(t, c, tc.in))
 				}
-				require.NoError(t, c.Close(frame.CloseNormalClosure, ""))
+				require.NoError(t, c.Close(wsproto.CloseNormalClosure, ""))
 			})
 		}
 	}
@@ -136,7 +135,7 @@ func TestBinaryRefused(t *testing.T) {
 	_, _, err := c.ReadMessage(ctx, nil)
 	var ce *wsproto.CloseError
 	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, frame.CloseUnsupportedData, ce.Code)
+	assert.Equal(t, wsproto.CloseUnsupportedData, ce.Code)
 	assert.Equal(t, "text messages only", ce.Reason)
 }
 
@@ -211,7 +210,7 @@ func TestShutdownSaysGoingAway(t *testing.T) {
 	require.NoError(t, ts.stop())
 	var ce *wsproto.CloseError
 	require.ErrorAs(t, <-errc, &ce)
-	assert.Equal(t, frame.CloseGoingAway, ce.Code)
+	assert.Equal(t, wsproto.CloseGoingAway, ce.Code)
 	assert.Equal(t, "server shutting down", ce.Reason)
 }
 

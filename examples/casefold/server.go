@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/db7c6739/ws/examples/casefold/internal/casefold"
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -67,7 +66,7 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.CloseNow()
 	if !s.track(c) {
-		_ = c.Close(frame.CloseGoingAway, "server shutting down")
+		_ = c.Close(wsproto.CloseGoingAway, "server shutting down")
 		return
 	}
 	defer s.untrack(c)
@@ -88,7 +87,7 @@ func (s *server) fold(c *wsproto.Conn) error {
 		}
 		in = msg
 		if typ != wsproto.MessageText {
-			return c.Close(frame.CloseUnsupportedData, "text messages only")
+			return c.Close(wsproto.CloseUnsupportedData, "text messages only")
 		}
 		if s.opts.AsciiOnly && !isASCII(msg) {
 			continue
@@ -135,7 +134,7 @@ func (s *server) closeAll() {
 	defer s.mu.Unlock()
 	s.closing = true
 	for c := range s.conns {
-		s.wg.Go(func() { _ = c.Close(frame.CloseGoingAway, "server shutting down") })
+		s.wg.Go(func() { _ = c.Close(wsproto.CloseGoingAway, "server shutting down") })
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -34,7 +33,7 @@ const (
 // the server's policy of keeping up. 1013 (try again later) would blame
 // the server, which is not overloaded.
 const (
-	closeTooSlow  = frame.ClosePolicyViolation
+	closeTooSlow  = wsproto.ClosePolicyViolation
 	reasonTooSlow = "too slow: send queue full"
 )
 
@@ -44,7 +43,7 @@ var errShuttingDown = errors.New("chat: server shutting down")
 // in the hub's tests.
 type peer interface {
 	WritePrepared(ctx context.Context, m *wsproto.PreparedMessage) error
-	Close(code frame.CloseCode, reason string) error
+	Close(code wsproto.CloseCode, reason string) error
 	CloseNow() error
 }
 
@@ -300,7 +299,7 @@ func (h *hub) stopLocked(c *client) {
 // closeLocked starts the closing handshake of c's connection on a
 // goroutine of its own: Close waits for the peer (up to its close
 // timeout), which a broadcast must not.
-func (h *hub) closeLocked(c *client, code frame.CloseCode, reason string) {
+func (h *hub) closeLocked(c *client, code wsproto.CloseCode, reason string) {
 	if c.closing {
 		return
 	}
@@ -362,7 +361,7 @@ func (h *hub) shutdown() {
 	for _, r := range h.rooms {
 		for _, c := range r.members {
 			h.stopLocked(c)
-			h.closeLocked(c, frame.CloseGoingAway, "server shutting down")
+			h.closeLocked(c, wsproto.CloseGoingAway, "server shutting down")
 		}
 	}
 	h.rooms = map[string]*room{}

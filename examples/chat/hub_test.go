@@ -13,7 +13,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,7 +36,7 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 type fakePeer struct{ closed chan closeCall }
 
 type closeCall struct {
-	code   frame.CloseCode
+	code   wsproto.CloseCode
 	reason string
 }
 
@@ -45,7 +44,7 @@ func newFakePeer() *fakePeer { return &fakePeer{closed: make(chan closeCall, 1)}
 
 func (p *fakePeer) WritePrepared(context.Context, *wsproto.PreparedMessage) error { return nil }
 func (p *fakePeer) CloseNow() error                                               { return nil }
-func (p *fakePeer) Close(code frame.CloseCode, reason string) error {
+func (p *fakePeer) Close(code wsproto.CloseCode, reason string) error {
 	p.closed <- closeCall{code, reason}
 	return nil
 }
@@ -248,7 +247,7 @@ func TestHubDropsSlowClient(t *testing.T) {
 	for i, p := range peers {
 		select {
 		case got := <-p.closed:
-			assert.Equal(t, closeCall{frame.ClosePolicyViolation, "too slow: send queue full"}, got)
+			assert.Equal(t, closeCall{wsproto.ClosePolicyViolation, "too slow: send queue full"}, got)
 		case <-time.After(5 * time.Second):
 			t.Fatalf("slow%d was not closed", i+1)
 		}
@@ -329,7 +328,7 @@ func TestHubShutdown(t *testing.T) {
 	}
 	h.shutdown()
 	for i, p := range peers {
-		assert.Equal(t, closeCall{frame.CloseGoingAway, "server shutting down"}, <-p.closed)
+		assert.Equal(t, closeCall{wsproto.CloseGoingAway, "server shutting down"}, <-p.closed)
 		clients[i].bg.Wait()
 		assert.True(t, clients[i].stopped)
 		h.leave(clients[i])

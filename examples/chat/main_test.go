@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -173,7 +172,7 @@ func TestChatTwoClients(t *testing.T) {
 		expectMessage(t, bob, m.name, m.text)
 	}
 
-	require.NoError(t, bob.Close(frame.CloseNormalClosure, "bye"))
+	require.NoError(t, bob.Close(wsproto.CloseNormalClosure, "bye"))
 	assert.Equal(t, event{Type: "leave", Name: "bob"}, readEvent(t, alice))
 }
 
@@ -187,7 +186,7 @@ func TestChatRoomsAreIsolated(t *testing.T) {
 	say(t, a, "for room a")
 	expectMessage(t, a, "alice", "for room a")
 	expectMessage(t, a2, "alice", "for room a")
-	require.NoError(t, a2.Close(frame.CloseNormalClosure, ""))
+	require.NoError(t, a2.Close(wsproto.CloseNormalClosure, ""))
 	assert.Equal(t, event{Type: "leave", Name: "ann"}, readEvent(t, a))
 
 	// bob saw none of it: the next thing he reads is his own message.
@@ -258,7 +257,7 @@ func TestChatNames(t *testing.T) {
 		t.Run(fmt.Sprintf("%q", tc.ask), func(t *testing.T) {
 			c := ts.dial(t, "names", tc.ask, nil)
 			ce := readClose(t, c)
-			assert.Equal(t, frame.ClosePolicyViolation, ce.Code)
+			assert.Equal(t, wsproto.ClosePolicyViolation, ce.Code)
 			assert.Equal(t, tc.reason, ce.Reason)
 		})
 	}
@@ -406,7 +405,7 @@ func TestChatSlowClientDropped(t *testing.T) {
 
 	// stuck finds what had reached it, then the close.
 	ce := readClose(t, stuck)
-	assert.Equal(t, frame.ClosePolicyViolation, ce.Code)
+	assert.Equal(t, wsproto.ClosePolicyViolation, ce.Code)
 	assert.Equal(t, "too slow: send queue full", ce.Reason)
 
 	var rooms []roomInfo
@@ -577,7 +576,7 @@ func TestChatShutdown(t *testing.T) {
 		case err := <-ends:
 			ce, ok := errors.AsType[*wsproto.CloseError](err)
 			require.True(t, ok, "%v", err)
-			assert.Equal(t, frame.CloseGoingAway, ce.Code)
+			assert.Equal(t, wsproto.CloseGoingAway, ce.Code)
 			assert.Equal(t, "server shutting down", ce.Reason)
 		case <-time.After(10 * time.Second):
 			t.Fatal("a client was not closed")

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -100,12 +99,12 @@ func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
 	defer conn.CloseNow()
 	name, err := cleanName(r.URL.Query().Get("name"))
 	if err != nil {
-		_ = conn.Close(frame.ClosePolicyViolation, err.Error())
+		_ = conn.Close(wsproto.ClosePolicyViolation, err.Error())
 		return
 	}
 	c, first, err := s.hub.join(roomName, name, conn)
 	if err != nil {
-		_ = conn.Close(frame.CloseGoingAway, "server shutting down")
+		_ = conn.Close(wsproto.CloseGoingAway, "server shutting down")
 		return
 	}
 	log := s.log.With("room", roomName, "name", c.name, "remote", r.RemoteAddr)

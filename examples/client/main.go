@@ -25,7 +25,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -438,7 +437,7 @@ func (s *session) drainAndClose(ctx context.Context, readDone <-chan error) int 
 // closeAndWait sends close 1000, waits for the server's answer (bounded by
 // the close timeout) and for the reader to end.
 func (s *session) closeAndWait(readDone <-chan error) int {
-	err := s.c.Close(frame.CloseNormalClosure, "")
+	err := s.c.Close(wsproto.CloseNormalClosure, "")
 	readErr := <-readDone
 	if err == nil {
 		return exitOK
@@ -461,7 +460,7 @@ func (s *session) writeFailed(readDone <-chan error) int {
 
 // ended reports how the connection ended when we did not end it.
 func (s *session) ended(err error) int {
-	if wsproto.CloseStatus(err) == frame.CloseNormalClosure {
+	if wsproto.CloseStatus(err) == wsproto.CloseNormalClosure {
 		return exitOK
 	}
 	return s.report(err)
@@ -481,7 +480,7 @@ func (s *session) report(err error) int {
 	case errors.As(err, &pe):
 		fmt.Fprintf(s.stderr, "closed: %d %v (sent by us)\n", pe.Code, pe.Err)
 	default:
-		fmt.Fprintf(s.stderr, "closed: %d %v\n", frame.CloseAbnormalClosure, err)
+		fmt.Fprintf(s.stderr, "closed: %d %v\n", wsproto.CloseAbnormalClosure, err)
 	}
 	return exitAbnormal
 }

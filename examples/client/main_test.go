@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -132,7 +131,7 @@ func TestLinesComeBack(t *testing.T) {
 		assert.Equal(t, wsproto.MessageText, typ)
 	}
 	// End of input closes normally.
-	assert.Equal(t, frame.CloseNormalClosure, wsproto.CloseStatus(s.end), "%v", s.end)
+	assert.Equal(t, wsproto.CloseNormalClosure, wsproto.CloseStatus(s.end), "%v", s.end)
 }
 
 func TestOneShot(t *testing.T) {
@@ -156,14 +155,14 @@ func TestOneShot(t *testing.T) {
 		r := runClient(t, nil, "-send", "hi there", url)
 		assert.Equal(t, 0, r.code, r.stderr)
 		assert.Equal(t, "hi there\n", r.stdout)
-		assert.Equal(t, frame.CloseNormalClosure, wsproto.CloseStatus(next(t, seens).end))
+		assert.Equal(t, wsproto.CloseNormalClosure, wsproto.CloseStatus(next(t, seens).end))
 	})
 	t.Run("N of more replies", func(t *testing.T) {
 		url, seens := serve(t, false, chatty)
 		r := runClient(t, nil, "-send", "x", "-n", "2", url)
 		assert.Equal(t, 0, r.code, r.stderr)
 		assert.Equal(t, "x1\nx2\n", r.stdout)
-		assert.Equal(t, frame.CloseNormalClosure, wsproto.CloseStatus(next(t, seens).end))
+		assert.Equal(t, wsproto.CloseNormalClosure, wsproto.CloseStatus(next(t, seens).end))
 	})
 	t.Run("flags after the URL", func(t *testing.T) {
 		url, _ := serve(t, false, chatty)
@@ -184,7 +183,7 @@ func TestOneShot(t *testing.T) {
 		assert.Equal(t, exitNoReplies, r.code)
 		assert.Equal(t, "once\n", r.stdout)
 		assert.Contains(t, r.stderr, "1 of 2 replies")
-		assert.Equal(t, frame.CloseNormalClosure, wsproto.CloseStatus(next(t, seens).end))
+		assert.Equal(t, wsproto.CloseNormalClosure, wsproto.CloseStatus(next(t, seens).end))
 	})
 }
 
@@ -252,15 +251,15 @@ func TestServerEnds(t *testing.T) {
 	}{
 		{"policy violation", func(c *wsproto.Conn, s *seen) {
 			_, _, _ = c.ReadMessage(context.Background(), nil)
-			s.end = c.Close(frame.ClosePolicyViolation, "no thanks")
+			s.end = c.Close(wsproto.ClosePolicyViolation, "no thanks")
 		}, exitAbnormal, "closed: 1008 no thanks\n"},
 		{"going away", func(c *wsproto.Conn, s *seen) {
 			_, _, _ = c.ReadMessage(context.Background(), nil)
-			s.end = c.Close(frame.CloseGoingAway, "")
+			s.end = c.Close(wsproto.CloseGoingAway, "")
 		}, exitAbnormal, "closed: 1001\n"},
 		{"normal", func(c *wsproto.Conn, s *seen) {
 			_, _, _ = c.ReadMessage(context.Background(), nil)
-			s.end = c.Close(frame.CloseNormalClosure, "bye")
+			s.end = c.Close(wsproto.CloseNormalClosure, "bye")
 		}, exitOK, ""},
 		{"connection lost", func(c *wsproto.Conn, s *seen) {
 			_, _, _ = c.ReadMessage(context.Background(), nil)
@@ -384,5 +383,5 @@ func TestInterrupt(t *testing.T) {
 	cancel()
 	r := waitClient(t, done)
 	assert.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, frame.CloseNormalClosure, wsproto.CloseStatus(next(t, seens).end))
+	assert.Equal(t, wsproto.CloseNormalClosure, wsproto.CloseStatus(next(t, seens).end))
 }

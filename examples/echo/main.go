@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -138,7 +137,7 @@ func (s *server) closeAll() {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		go c.Close(frame.CloseGoingAway, "server shutting down")
+		go c.Close(wsproto.CloseGoingAway, "server shutting down")
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,7 +87,7 @@ func TestEchoServerClosePaths(t *testing.T) {
 		_, _, err = c.ReadMessage(ctx, nil)
 		var ce *wsproto.CloseError
 		require.ErrorAs(t, err, &ce)
-		assert.Equal(t, frame.CloseGoingAway, ce.Code)
+		assert.Equal(t, wsproto.CloseGoingAway, ce.Code)
 		assert.Equal(t, "server shutting down", ce.Reason)
 		s.wait()
 	})

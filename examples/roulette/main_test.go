@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -125,7 +124,7 @@ func (p *peer) hear(text string) {
 }
 
 // closedWith reads until the connection ends and checks the close code.
-func (p *peer) closedWith(code frame.CloseCode) {
+func (p *peer) closedWith(code wsproto.CloseCode) {
 	p.t.Helper()
 	for {
 		_, err := p.read()
@@ -169,7 +168,7 @@ func TestRoulette(t *testing.T) {
 		a.expect("paired")
 		c := joinAndExpect(t, addr, "waiting")
 
-		require.NoError(t, a.c.Close(frame.CloseNormalClosure, "bye"))
+		require.NoError(t, a.c.Close(wsproto.CloseNormalClosure, "bye"))
 		b.expect("left")
 		b.expect("paired")
 		c.expect("paired")
@@ -200,7 +199,7 @@ func TestRoulette(t *testing.T) {
 		c.hear("hi c")
 
 		// With no one else free, next gives the same partner back.
-		require.NoError(t, b.c.Close(frame.CloseNormalClosure, ""))
+		require.NoError(t, b.c.Close(wsproto.CloseNormalClosure, ""))
 		waitFree(t, s, 0)
 		c.next()
 		c.expect("paired")
@@ -258,19 +257,19 @@ func TestRouletteRefusesBadInput(t *testing.T) {
 	tests := []struct {
 		name string
 		send func(p *peer)
-		code frame.CloseCode
+		code wsproto.CloseCode
 	}{
-		{"not JSON", func(p *peer) { p.sendRaw("hello") }, frame.ClosePolicyViolation},
-		{"not an object", func(p *peer) { p.sendRaw(`["message"]`) }, frame.ClosePolicyViolation},
-		{"unknown type", func(p *peer) { p.sendRaw(`{"type":"dance"}`) }, frame.ClosePolicyViolation},
-		{"no type", func(p *peer) { p.sendRaw(`{"text":"hi"}`) }, frame.ClosePolicyViolation},
-		{"message without text", func(p *peer) { p.sendRaw(`{"type":"message"}`) }, frame.ClosePolicyViolation},
-		{"text not a string", func(p *peer) { p.sendRaw(`{"type":"message","text":5}`) }, frame.ClosePolicyViolation},
-		{"text too long", func(p *peer) { p.say(strings.Repeat("é", maxTextRunes+1)) }, frame.ClosePolicyViolation},
+		{"not JSON", func(p *peer) { p.sendRaw("hello") }, wsproto.ClosePolicyViolation},
+		{"not an object", func(p *peer) { p.sendRaw(`["message"]`) }, wsproto.ClosePolicyViolation},
+		{"unknown type", func(p *peer) { p.sendRaw(`{"type":"dance"}`) }, wsproto.ClosePolicyViolation},
+		{"no type", func(p *peer) { p.sendRaw(`{"text":"hi"}`) }, wsproto.ClosePolicyViolation},
+		{"message without text", func(p *peer) { p.sendRaw(`{"type":"message"}`) }, wsproto.ClosePolicyViolation},
+		{"text not a string", func(p *peer) { p.sendRaw(`{"type":"message","text":5}`) }, wsproto.ClosePolicyViolation},
+		{"text too long", func(p *peer) { p.say(strings.Repeat("é", maxTextRunes+1)) }, wsproto.ClosePolicyViolation},
 		{"binary", func(p *peer) {
 			require.NoError(t, p.c.WriteMessage(context.Background(), wsproto.MessageBinary, []byte(`{"type":"next"}`)))
-		}, frame.CloseUnsupportedData},
-		{"over the read limit", func(p *peer) { p.sendRaw(strings.Repeat(" ", readLimit+1)) }, frame.CloseMessageTooBig},
+		}, wsproto.CloseUnsupportedData},
+		{"over the read limit", func(p *peer) { p.sendRaw(strings.Repeat(" ", readLimit+1)) }, wsproto.CloseMessageTooBig},
 	}
 	_, addr, _ := startRoulette(t)
 	partner := joinAndExpect(t, addr, "waiting")
@@ -321,7 +320,7 @@ func TestRouletteShutdown(t *testing.T) {
 	}
 	require.NoError(t, stop())
 	for range 3 {
-		assert.Equal(t, frame.CloseGoingAway, wsproto.CloseStatus(<-ends))
+		assert.Equal(t, wsproto.CloseGoingAway, wsproto.CloseStatus(<-ends))
 	}
 
 	// A newcomer finds no one listening.

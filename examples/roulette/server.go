@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -192,7 +191,7 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.track(conn, true) {
-		_ = conn.Close(frame.CloseGoingAway, "server shutting down")
+		_ = conn.Close(wsproto.CloseGoingAway, "server shutting down")
 		return
 	}
 	defer s.track(conn, false)
@@ -226,25 +225,25 @@ func (s *server) read(c *client) error {
 		}
 		buf = msg
 		if typ != wsproto.MessageText {
-			return c.conn.Close(frame.CloseUnsupportedData, "binary messages are not accepted")
+			return c.conn.Close(wsproto.CloseUnsupportedData, "binary messages are not accepted")
 		}
 		var in wireMessage
 		if err := json.Unmarshal(msg, &in); err != nil {
-			return c.conn.Close(frame.ClosePolicyViolation, "invalid JSON")
+			return c.conn.Close(wsproto.ClosePolicyViolation, "invalid JSON")
 		}
 		switch in.Type {
 		case "message":
 			if in.Text == nil {
-				return c.conn.Close(frame.ClosePolicyViolation, "message without text")
+				return c.conn.Close(wsproto.ClosePolicyViolation, "message without text")
 			}
 			if utf8.RuneCountInString(*in.Text) > maxTextRunes {
-				return c.conn.Close(frame.ClosePolicyViolation, "text longer than 2000 characters")
+				return c.conn.Close(wsproto.ClosePolicyViolation, "text longer than 2000 characters")
 			}
 			s.hub.relay(c, *in.Text)
 		case "next":
 			s.hub.next(c)
 		default:
-			return c.conn.Close(frame.ClosePolicyViolation, "unknown message type")
+			return c.conn.Close(wsproto.ClosePolicyViolation, "unknown message type")
 		}
 	}
 }
@@ -279,7 +278,7 @@ func (s *server) closeAll() {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		go c.Close(frame.CloseGoingAway, "server shutting down")
+		go c.Close(wsproto.CloseGoingAway, "server shutting down")
 	}
 }
 
