@@ -3,6 +3,7 @@ package wsproto
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -20,8 +21,9 @@ import (
 // ErrInvalidCloseReason; nothing is sent then), ErrClosed if the
 // connection was already closed, and the cause if the handshake did not
 // complete (the connection is closed all the same). Close may be called from
-// any goroutine; a read in progress or begun meanwhile returns when the
-// handshake ends, with the peer's *CloseError. It is bounded by the close
+// any goroutine, a ping or pong handler's included; a read in progress or
+// begun meanwhile returns when the handshake ends, with the peer's
+// *CloseError. It is bounded by the close
 // timeout, also when a write is stuck on a peer that does not read.
 func (c *Conn) Close(code CloseCode, reason string) error {
 	var payload [frame.MaxControlPayload]byte
@@ -34,10 +36,16 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 		return err
 	}
 	if !c.peerClose.fired() && !c.closed.fired() {
-		if c.readLock.CompareAndSwap(false, true) {
+		switch {
+		case c.readLock.CompareAndSwap(false, true):
 			c.awaitPeerClose()
 			c.readLock.Store(false)
-		} else {
+		case c.inHandler.CompareAndSwap(true, false):
+			// The reader is in a ping or pong handler, maybe the one
+			// that called Close: it will not read until the handler
+			// returns, so read for it (runHandler).
+			c.awaitPeerClose()
+		default:
 			t := time.NewTimer(c.closeTimeout)
 			select {
 			case <-c.closed.done():
@@ -226,17 +234,27 @@ func (c *Conn) sentCloseErr() error {
 }
 
 // watch arranges for ctx's end to tear the connection down, which unblocks
-// any read or write in progress. A context that cannot end costs nothing.
+// any read or write in progress. A context that is done already tears it
+// down at once: whether it ends before the call or during it, the call
+// fails the same way. A context that cannot end costs nothing.
 func (c *Conn) watch(ctx context.Context) (stop func() bool, err error) {
 	if ctx.Done() == nil {
 		return nil, nil
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, c.teardown(contextClosed(ctx))
 	}
-	return context.AfterFunc(ctx, func() {
-		c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: context.Cause(ctx)})
-	}), nil
+	return context.AfterFunc(ctx, func() { c.teardown(contextClosed(ctx)) }), nil
+}
+
+// contextClosed is why a connection ended with ctx: a *CloseError with code
+// 1006 that matches ctx.Err() and its cause under errors.Is.
+func contextClosed(ctx context.Context) error {
+	err := ctx.Err()
+	if cause := context.Cause(ctx); cause != nil && cause != err {
+		err = fmt.Errorf("%w: %w", err, cause)
+	}
+	return &CloseError{Code: frame.CloseAbnormalClosure, Err: err}
 }
 
 // settle ends a watch; if ctx ended during the call, its error is what the

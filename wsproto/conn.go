@@ -67,15 +67,16 @@ type Conn struct {
 	maskPos     int
 	msgSize     int64
 	text        utf8Stream
-	gotClose    bool  // the peer's close frame arrived, valid or not
-	closeDue    bool  // it was valid, and answerClose has yet to answer it
-	compressed  bool  // the message being read is (RSV1 on its first frame)
-	closeSent   bool  // our close frame went out; under frameMu, with the writing
-	readErr     error // sticky: once set, every read returns it
-	msgReader   messageReader
-	compress    *compression // nil unless permessage-deflate was agreed
+	gotClose    bool           // the peer's close frame arrived, valid or not
+	closeDue    bool           // it was valid, and answerClose has yet to answer it
+	compressed  bool           // the message being read is (RSV1 on its first frame)
+	closeSent   bool           // our close frame went out; under frameMu, with the writing
+	readErr     error          // sticky: once set, every read returns it
+	reader      *messageReader // NextReader's, until the next message is asked for
+	compress    *compression   // nil unless permessage-deflate was agreed
 	pingHandler func(payload []byte)
 	pongHandler func(payload []byte)
+	inHandler   atomic.Bool // the reader is in a ping or pong handler
 
 	// Writing: writeLock is held for a whole message, frameMu for a frame,
 	// so control frames go out between the frames of a streamed message.
@@ -135,7 +136,6 @@ func newConn(nc net.Conn, client bool, subprotocol string, cfg connConfig, buffe
 		c.keys = &maskKeys{pos: len(maskKeys{}.buf)}
 	}
 	c.rd.init(nc, cfg.readBuffer, buffered)
-	c.msgReader.c = c
 	if z != nil {
 		z.source.c = c
 		c.compress = z
@@ -165,10 +165,11 @@ func (c *Conn) SetReadLimit(n int64) { c.readLimit = n }
 // SetPingHandler sets a function called with the payload of each ping, after
 // the pong answering it was sent (or left for the writer of a frame going
 // out at that moment to send). It runs on the reading goroutine and must
-// not read from c. The payload is valid only during the call.
+// not read from c; it may write, and Close. The payload is valid only
+// during the call.
 func (c *Conn) SetPingHandler(h func(payload []byte)) { c.pingHandler = h }
 
 // SetPongHandler sets a function called with the payload of each pong. It
-// runs on the reading goroutine and must not read from c. The payload is
-// valid only during the call.
+// runs on the reading goroutine and must not read from c; it may write, and
+// Close. The payload is valid only during the call.
 func (c *Conn) SetPongHandler(h func(payload []byte)) { c.pongHandler = h }

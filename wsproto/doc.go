@@ -60,12 +60,16 @@
 // # Contexts and deadlines
 //
 // Every blocking read and write takes a context; Close is bounded by the
-// close timeout instead. When the context ends during the call, or a
-// deadline set on NetConn passes, the connection is torn down (the stream
-// cannot be resumed mid-frame) and the call returns the context's error or
-// the timeout. A context that cannot end, such as
-// context.Background, costs nothing; one that can costs a small allocation
-// per call.
+// close timeout instead. One rule holds for all of them: when the context
+// is done, whether it was done when the call began, ended while the call
+// waited for its turn to write, or ended mid-frame, the connection is closed
+// (code 1006, without a closing handshake: a stream cut mid-frame cannot be
+// resumed, and a call that fails one way when early and another when late
+// is a trap) and the call returns a *CloseError that matches the context's
+// error and its cause under errors.Is. Later calls return the same error.
+// A deadline set on NetConn that passes does the same, with a timeout
+// error. A context that cannot end, such as context.Background, costs
+// nothing; one that can costs a small allocation per call.
 //
 // # Closing
 //

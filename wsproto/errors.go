@@ -19,6 +19,9 @@ var (
 	ErrConcurrentRead = errors.New("wsproto: concurrent read on one connection")
 	// ErrWriterClosed is returned by writes on a message writer after Close.
 	ErrWriterClosed = errors.New("wsproto: write on a closed message writer")
+	// ErrStaleReader is returned by reads from a reader of NextReader once
+	// the next message was asked for, with NextReader or ReadMessage.
+	ErrStaleReader = errors.New("wsproto: read from the reader of an earlier message")
 	// ErrBadMessageType is returned for a write whose type is not MessageText
 	// or MessageBinary.
 	ErrBadMessageType = errors.New("wsproto: message type must be text or binary")

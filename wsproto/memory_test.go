@@ -64,7 +64,9 @@ func TestBombAllocation(t *testing.T) {
 			t.Logf("%s allocated %d bytes reading a 40 MiB bomb with a 4 MiB limit", tc.name, allocated)
 			require.ErrorIs(t, err, ErrMessageTooBig)
 			assert.Equal(t, frame.CloseMessageTooBig, CloseStatus(err))
-			assert.Less(t, allocated, tc.bound)
+			if !raceEnabled { // the race detector's build allocates what slices.Grow spares
+				assert.Less(t, allocated, tc.bound)
+			}
 			assert.Equal(t, frame.CloseMessageTooBig, rc.readClose())
 		})
 	}

@@ -29,6 +29,7 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	if err != nil {
 		return 0, dst[:0], err
 	}
+	c.reader = nil
 	typ, msg := MessageType(0), dst[:0]
 	if err = c.awaitData(&msg); err == nil {
 		typ, msg, err = c.readMessage(msg)
@@ -113,13 +114,14 @@ func grow(dst []byte, left int64) []byte {
 // NextReader waits for the next data message and returns its type and a
 // reader of its payload, which returns io.EOF at the end of the message.
 // Reads from it use ctx. The reader is valid until the next call to
-// NextReader or ReadMessage, which first discards what is left of it. Errors
-// are those of ReadMessage.
+// NextReader or ReadMessage, which first discards what is left of it;
+// after that it returns ErrStaleReader. Errors are those of ReadMessage.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	stop, err := c.beginRead(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
+	c.reader = nil
 	var none []byte
 	err = c.awaitData(&none)
 	if err == nil {
@@ -129,17 +131,18 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 		err = c.nextDataFrame()
 	}
 	typ := c.msgType
+	var r *messageReader
 	if err == nil {
-		c.msgReader.ctx = ctx
-		c.msgReader.done = false
+		r = &messageReader{c: c, ctx: ctx}
+		c.reader = r
 	}
 	if err = c.endRead(ctx, stop, err); err != nil {
 		return 0, nil, err
 	}
-	return typ, &c.msgReader, nil
+	return typ, r, nil
 }
 
-// messageReader is the reader NextReader returns; each Conn has one.
+// messageReader is the reader NextReader returns, one per message.
 type messageReader struct {
 	c    *Conn
 	ctx  context.Context
@@ -152,7 +155,12 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := r.read(p)
+	n := 0
+	if c.reader != r {
+		err = ErrStaleReader
+	} else {
+		n, err = r.read(p)
+	}
 	return n, c.endRead(r.ctx, stop, err)
 }
 
@@ -374,11 +382,15 @@ func (c *Conn) handleControl(h frame.Header) error {
 		// reports what became of the connection.
 		_ = c.answerPing(payload)
 		if c.pingHandler != nil {
-			c.pingHandler(payload)
+			if err := c.runHandler(c.pingHandler, payload); err != nil {
+				return err
+			}
 		}
 	case frame.OpPong:
 		if c.pongHandler != nil {
-			c.pongHandler(payload)
+			if err := c.runHandler(c.pongHandler, payload); err != nil {
+				return err
+			}
 		}
 	case frame.OpClose:
 		c.gotClose = true
@@ -398,6 +410,24 @@ func (c *Conn) handleControl(h frame.Header) error {
 		rd.idle()
 	}
 	return nil
+}
+
+// runHandler calls a ping or pong handler with a copy of the payload. The
+// handler may call Close, which cannot wait for this goroutine to read the
+// peer's answer: Close then takes the reading over (see Conn.Close), and
+// once the handler returns, the read ends with the connection.
+func (c *Conn) runHandler(h func(payload []byte), payload []byte) error {
+	var own [frame.MaxControlPayload]byte // the reading may move on under the handler
+	c.inHandler.Store(true)
+	h(own[:copy(own[:], payload)])
+	if c.inHandler.CompareAndSwap(true, false) {
+		return nil
+	}
+	<-c.closed.done()
+	if c.readErr != nil {
+		return c.readErr
+	}
+	return c.finalErr()
 }
 
 // readCompressed reads the rest of a compressed message, inflated, into dst.

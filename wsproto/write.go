@@ -107,6 +107,10 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (*MessageWriter,
 	if err := c.lockWrite(ctx); err != nil {
 		return nil, err
 	}
+	if ctx.Err() != nil {
+		c.unlockWrite()
+		return nil, c.teardown(contextClosed(ctx))
+	}
 	w := &MessageWriter{c: c, ctx: ctx, op: frame.Opcode(typ), open: true}
 	if c.compress != nil {
 		w.enc = c.compress.encoder()
@@ -315,7 +319,7 @@ func (c *Conn) lockWrite(ctx context.Context) error {
 		select {
 		case <-wake:
 		case <-ctx.Done():
-			return ctx.Err()
+			return c.teardown(contextClosed(ctx))
 		case <-c.closed.done():
 			return c.finalErr()
 		}

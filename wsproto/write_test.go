@@ -61,9 +61,10 @@ func TestCancelledStreamTearsDown(t *testing.T) {
 }
 
 // TestWriteLockWaiters: while one message is being streamed, other writers
-// wait; one whose context ends returns its error without the lock, the rest
-// go in turn once the message ends, and writers still waiting when the
-// connection is torn down return the reason.
+// wait and go in turn once it ends; a waiting writer whose context ends
+// closes the connection, as its end during a write would, and every writer
+// still waiting then returns the reason; so does one waiting when the
+// connection is closed.
 func TestWriteLockWaiters(t *testing.T) {
 	addr, conns, _ := listenRaw(t, nil)
 	rc := dialRaw(t, addr)
@@ -73,24 +74,11 @@ func TestWriteLockWaiters(t *testing.T) {
 
 	w, err := c.NextWriter(ctx, MessageText)
 	require.NoError(t, err)
-
-	cctx, cancel := context.WithCancel(ctx)
-	cancelled := make(chan error, 1)
-	go func() { cancelled <- c.WriteMessage(cctx, MessageText, []byte("never")) }()
 	const writers = 8
 	done := make(chan error, writers)
 	for range writers {
 		go func() { done <- c.WriteMessage(ctx, MessageText, []byte("queued")) }()
 	}
-	time.Sleep(50 * time.Millisecond) // let them all wait
-	cancel()
-	select {
-	case err := <-cancelled:
-		assert.ErrorIs(t, err, context.Canceled)
-	case <-time.After(2 * time.Second):
-		t.Fatal("a waiting writer did not see its context end")
-	}
-
 	_, err = w.Write([]byte("streamed"))
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
@@ -98,7 +86,7 @@ func TestWriteLockWaiters(t *testing.T) {
 		select {
 		case err := <-done:
 			assert.NoError(t, err)
-		case <-time.After(2 * time.Second):
+		case <-time.After(5 * time.Second):
 			t.Fatal("a waiting writer never got the lock")
 		}
 	}
@@ -111,16 +99,52 @@ func TestWriteLockWaiters(t *testing.T) {
 		assert.True(t, h.Fin)
 	}
 
-	// Waiting writers return when the connection goes.
+	// A waiting writer's context ends: the connection goes, and the
+	// others waiting return.
 	w, err = c.NextWriter(ctx, MessageText)
 	require.NoError(t, err)
-	go func() { done <- c.WriteMessage(ctx, MessageText, []byte("late")) }()
-	time.Sleep(50 * time.Millisecond)
-	require.NoError(t, c.CloseNow())
+	cctx, cancel := context.WithCancel(ctx)
+	cancelled := make(chan error, 1)
+	go func() { cancelled <- c.WriteMessage(cctx, MessageText, []byte("never")) }()
+	for range writers {
+		go func() { done <- c.WriteMessage(ctx, MessageText, []byte("late")) }()
+	}
+	require.Eventually(t, func() bool { return c.writeLock.wake.Load() != nil }, 5*time.Second, time.Millisecond, "writers wait")
+	cancel()
+	select {
+	case err := <-cancelled:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a waiting writer did not see its context end")
+	}
+	for range writers {
+		select {
+		case err := <-done:
+			assert.ErrorIs(t, err, context.Canceled, "the reason the connection ended")
+			assert.ErrorIs(t, err, ErrClosed)
+		case <-time.After(5 * time.Second):
+			t.Fatal("a waiting writer did not return when the connection closed")
+		}
+	}
+	assert.Error(t, w.Close())
+	rc.expectEOF()
+}
+
+// TestWriteLockWaitersOnClose: writers waiting for the lock return when the
+// connection is closed.
+func TestWriteLockWaitersOnClose(t *testing.T) {
+	server, _ := pair(t, nil, nil)
+	ctx := context.Background()
+	w, err := server.NextWriter(ctx, MessageText)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- server.WriteMessage(ctx, MessageText, []byte("late")) }()
+	require.Eventually(t, func() bool { return server.writeLock.wake.Load() != nil }, 5*time.Second, time.Millisecond, "the writer waits")
+	require.NoError(t, server.CloseNow())
 	select {
 	case err := <-done:
 		assert.ErrorIs(t, err, ErrClosed)
-	case <-time.After(2 * time.Second):
+	case <-time.After(5 * time.Second):
 		t.Fatal("a waiting writer did not return when the connection closed")
 	}
 	assert.Error(t, w.Close())
