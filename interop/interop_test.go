@@ -280,7 +280,8 @@ func pingToPeer(t *testing.T, ctx context.Context, s *session) {
 	pongs := make(chan []byte, 4)
 	s.c.SetPongHandler(func(p []byte) { pongs <- bytes.Clone(p) })
 	s.startReader()
-	require.NoError(t, s.c.Ping(ctx, []byte("go-ping")))
+	_, err := s.c.Ping(ctx, []byte("go-ping"))
+	require.NoError(t, err)
 	select {
 	case p := <-pongs:
 		assert.Equal(t, "go-ping", string(p))
@@ -531,7 +532,8 @@ func pingBetweenFragments(t *testing.T, ctx context.Context, s *session) {
 	_, err = w.Write([]byte("first half, "))
 	require.NoError(t, err)
 	require.NoError(t, w.Flush())
-	require.NoError(t, s.c.Ping(ctx, []byte("between")))
+	_, err = s.c.Ping(ctx, []byte("between"))
+	require.NoError(t, err)
 	_, err = w.Write([]byte("second half"))
 	require.NoError(t, err)
 	require.NoError(t, w.Close())

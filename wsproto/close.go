@@ -35,25 +35,7 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 	if err := c.sendClose(p); err != nil {
 		return err
 	}
-	if !c.peerClose.fired() && !c.closed.fired() {
-		switch {
-		case c.readLock.CompareAndSwap(false, true):
-			c.awaitPeerClose()
-			c.readLock.Store(false)
-		case c.inHandler.CompareAndSwap(true, false):
-			// The reader is in a ping or pong handler, maybe the one
-			// that called Close: it will not read until the handler
-			// returns, so read for it (runHandler).
-			c.awaitPeerClose()
-		default:
-			t := time.NewTimer(c.closeTimeout)
-			select {
-			case <-c.closed.done():
-			case <-t.C:
-			}
-			t.Stop()
-		}
-	}
+	c.awaitClose()
 	if c.peerClose.fired() {
 		<-c.closed.done()
 		return nil
@@ -73,10 +55,46 @@ func (c *Conn) CloseNow() error {
 	return nil
 }
 
+// awaitClose waits, up to the close timeout, for the peer's close frame:
+// it reads for it when no one else reads, and when the reader is in a ping
+// or pong handler, maybe the one that called Close, which will not read
+// before the handler returns (runHandler); else it waits for the reader to
+// see it, or to stop reading.
+func (c *Conn) awaitClose() {
+	deadline := time.Now().Add(c.closeTimeout)
+	var timeout <-chan time.Time
+	for !c.peerClose.fired() && !c.closed.fired() {
+		switch {
+		case c.readLock.tryLock(lockUser):
+			c.awaitPeerClose(deadline)
+			c.readLock.unlock()
+			return
+		case c.inHandler.CompareAndSwap(true, false):
+			c.awaitPeerClose(deadline)
+			return
+		}
+		wake := c.readLock.waiters.wait()
+		if !c.readLock.held() {
+			continue
+		}
+		if timeout == nil {
+			t := time.NewTimer(time.Until(deadline))
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-c.closed.done():
+		case <-wake:
+		case <-timeout:
+			return
+		}
+	}
+}
+
 // awaitPeerClose reads, as the reader, until the peer's close frame arrives,
-// discarding data, with the close timeout as its deadline.
-func (c *Conn) awaitPeerClose() {
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
+// discarding data, until deadline.
+func (c *Conn) awaitPeerClose(deadline time.Time) {
+	_ = c.nc.SetReadDeadline(deadline)
 	for c.readErr == nil {
 		if err := c.skipMessage(); err != nil {
 			break
@@ -213,6 +231,7 @@ func (c *Conn) shut(err error) (first bool) {
 		c.closeErr = err
 		c.closeMu.Unlock()
 		_ = c.nc.Close()
+		c.stopHeartbeat()
 		c.closed.fire()
 		first = true
 	})

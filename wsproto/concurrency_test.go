@@ -5,10 +5,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/db7c6739/ws/frame"
+	"github.com/stretchr/testify/require"
 )
 
 // drainLoop reads and discards every message on c, through NextReader,
@@ -41,6 +43,7 @@ func TestConcurrentEverything(t *testing.T) {
 		var wg sync.WaitGroup
 		readerDone := drainLoop(client)
 		ctx, cancel := context.WithCancel(context.Background())
+		var ops atomic.Int64
 		for w := range 4 {
 			wg.Add(1)
 			go func() {
@@ -62,17 +65,19 @@ func TestConcurrentEverything(t *testing.T) {
 							err = mw.Close()
 						}
 					case 2:
-						err = client.Ping(ctx, []byte("p"))
+						_, err = client.Ping(ctx, []byte("p"))
 					case 3:
 						err = client.Pong(ctx, nil)
 					}
 					if err != nil {
 						return
 					}
+					ops.Add(1)
 				}
 			}()
 		}
-		time.Sleep(time.Duration(20+round*10) * time.Millisecond)
+		// The ending comes in the midst of the traffic, later each round.
+		require.Eventually(t, func() bool { return ops.Load() >= int64(20+round*40) }, 10*time.Second, time.Millisecond)
 		switch round % 3 {
 		case 0:
 			_ = client.Close(frame.CloseNormalClosure, "done")

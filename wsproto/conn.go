@@ -55,7 +55,7 @@ type Conn struct {
 	client       bool
 
 	// Reading: owned by the goroutine that holds readLock.
-	readLock    atomic.Bool
+	readLock    readLock
 	rd          readBuffer
 	readLimit   int64
 	frameLeft   int64 // payload bytes of the current frame not yet read
@@ -91,6 +91,10 @@ type Conn struct {
 	// Made at the first such ping.
 	pong atomic.Pointer[pendingPong]
 
+	// Pings waiting for their pongs, and the heartbeat: made at the first
+	// ping, or with the Conn if the heartbeat is on.
+	live atomic.Pointer[liveness]
+
 	// Closing.
 	closeOnce sync.Once
 	closing   atomic.Bool // Close is running: reads wait for its end
@@ -106,6 +110,8 @@ type connConfig struct {
 	readBuffer   int
 	writeBuffer  int
 	closeTimeout time.Duration
+	pingInterval time.Duration
+	pingTimeout  time.Duration
 }
 
 func newConn(nc net.Conn, client bool, subprotocol string, cfg connConfig, buffered []byte, z *compression) *Conn {
@@ -140,6 +146,7 @@ func newConn(nc net.Conn, client bool, subprotocol string, cfg connConfig, buffe
 		z.source.c = c
 		c.compress = z
 	}
+	c.startHeartbeat(cfg.pingInterval, cfg.pingTimeout)
 	return c
 }
 

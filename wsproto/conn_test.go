@@ -127,15 +127,18 @@ func TestPingPong(t *testing.T) {
 	client.SetPongHandler(func(p []byte) { pongs <- string(p) })
 	done := echoLoop(server)
 
-	require.NoError(t, client.Ping(ctx, []byte("are you there?")))
+	rtt, err := client.Ping(ctx, []byte("are you there?"))
+	require.NoError(t, err)
+	assert.Positive(t, rtt)
 	require.NoError(t, client.WriteMessage(ctx, MessageText, []byte("after the ping")))
-	_, got, err := client.ReadMessage(ctx, nil) // the pong arrives before the echo
+	_, got, err := client.ReadMessage(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "after the ping", string(got))
 	assert.Equal(t, "are you there?", <-pings)
 	assert.Equal(t, "are you there?", <-pongs)
 
-	assert.ErrorIs(t, client.Ping(ctx, make([]byte, 126)), ErrControlTooLong)
+	_, err = client.Ping(ctx, make([]byte, 126))
+	assert.ErrorIs(t, err, ErrControlTooLong)
 	require.NoError(t, client.Close(frame.CloseNormalClosure, ""))
 	<-done
 }
@@ -357,7 +360,7 @@ func TestContextCancellation(t *testing.T) {
 		_, _, err := server.ReadMessage(ctx, nil)
 		errc <- err
 	}()
-	require.Eventually(t, server.readLock.Load, 5*time.Second, time.Millisecond, "the read has begun")
+	require.Eventually(t, server.readLock.held, 5*time.Second, time.Millisecond, "the read has begun")
 	cancel()
 	err := <-errc
 	require.ErrorIs(t, err, context.Canceled)
@@ -384,7 +387,7 @@ func TestReadDeadline(t *testing.T) {
 func TestConcurrentReadIsRefused(t *testing.T) {
 	server, client := pair(t, nil, nil)
 	first := readInBackground(server)
-	require.Eventually(t, server.readLock.Load, time.Second, time.Millisecond)
+	require.Eventually(t, server.readLock.held, time.Second, time.Millisecond)
 	_, _, err := server.ReadMessage(context.Background(), nil)
 	assert.ErrorIs(t, err, ErrConcurrentRead)
 	require.NoError(t, client.WriteMessage(context.Background(), MessageText, []byte("x")))
@@ -413,7 +416,8 @@ func TestConcurrentWriters(t *testing.T) {
 				for p := msg; len(p) > 0; p = p[min(len(p), 1000):] {
 					_, _ = mw.Write(p[:min(len(p), 1000)])
 					_ = mw.Flush()
-					assert.NoError(t, client.Ping(ctx, []byte("between frames")))
+					_, err := client.Ping(ctx, []byte("between frames"))
+					assert.NoError(t, err)
 				}
 				assert.NoError(t, mw.Close())
 			}

@@ -40,11 +40,12 @@ type DialOptions struct {
 	// fails Dial with ErrResponseHeaderTooLarge.
 	MaxResponseHeaderBytes int
 
-	// ReadLimit, ReadBufferSize, WriteBufferSize and CloseTimeout are as in
-	// UpgradeOptions.
+	// ReadLimit, ReadBufferSize, WriteBufferSize, CloseTimeout and the
+	// heartbeat's PingInterval and PingTimeout are as in UpgradeOptions.
 	ReadLimit                       int64
 	ReadBufferSize, WriteBufferSize int
 	CloseTimeout                    time.Duration
+	PingInterval, PingTimeout       time.Duration
 	// Compression, if not nil, offers permessage-deflate (RFC 7692). The
 	// server may decline; Dial fails if its answer does not fit the offer.
 	Compression *CompressionOptions
@@ -216,7 +217,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if n := br.Buffered(); n > 0 {
 		leftover, _ = br.Peek(n)
 	}
-	cfg := connConfig{opts.ReadLimit, opts.ReadBufferSize, opts.WriteBufferSize, opts.CloseTimeout}
+	cfg := connConfig{opts.ReadLimit, opts.ReadBufferSize, opts.WriteBufferSize, opts.CloseTimeout, opts.PingInterval, opts.PingTimeout}
 	c := newConn(nc, true, proto, cfg, leftover, z)
 	return c, resp, nil
 }

@@ -71,6 +71,25 @@
 // error. A context that cannot end, such as context.Background, costs
 // nothing; one that can costs a small allocation per call.
 //
+// # Liveness
+//
+// A peer can vanish without a word: a phone that lost its network, a
+// half-open TCP connection. With PingInterval set (in UpgradeOptions or
+// DialOptions), a connection from which nothing has arrived for that long
+// sends a ping, and one from which nothing arrives within PingTimeout
+// after it is closed; its calls then return a *CloseError with code 1006
+// that wraps ErrPingTimeout. This works while the connection is being
+// read, while it is only written, and while it is left alone: there is no
+// goroutine per connection, only a timer, whose function reads for the
+// pong when no one else reads. A connection whose next message waits for
+// the application to read it is not failed: it is the application, not
+// the peer, that is quiet.
+//
+// Ping sends a ping and waits for its pong, returning the round-trip time;
+// it reads for the pong itself if no read is in progress. A connection
+// that only writes can call CloseRead, which reads in a goroutine of its
+// own until the connection ends.
+//
 // # Closing
 //
 // Close runs the closing handshake of RFC 6455 §7: it sends a close frame,

@@ -105,7 +105,7 @@ func TestIdleRetention(t *testing.T) {
 					_, got, err := client.ReadMessage(ctx, nil)
 					require.NoError(t, err)
 					require.Len(t, got, len(msg))
-					require.Eventually(t, server.readLock.Load, 5*time.Second, time.Millisecond, "the server reads again")
+					require.Eventually(t, server.readLock.held, 5*time.Second, time.Millisecond, "the server reads again")
 				}
 			}
 			base := heapAfterGC()

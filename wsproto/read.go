@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"unsafe"
 	"weak"
 
@@ -232,21 +233,61 @@ func (c *Conn) skipMessage() error {
 	}
 }
 
+// readLock is held by whoever reads the connection: a user's read for the
+// length of the call, Close while it waits for the peer's close frame, and
+// Ping and the heartbeat, when no one else reads, while they read control
+// frames (readControl). A user's read that finds Ping or the heartbeat
+// reading waits for it; one that finds another user's read fails.
+type readLock struct {
+	state   atomic.Int32 // lockFree, lockUser or lockInternal
+	gen     atomic.Uint32
+	waiters wakeList
+}
+
+const (
+	lockFree = iota
+	lockUser
+	lockInternal
+)
+
+func (l *readLock) tryLock(kind int32) bool { return l.state.CompareAndSwap(lockFree, kind) }
+
+func (l *readLock) held() bool { return l.state.Load() != lockFree }
+
+func (l *readLock) unlock() {
+	l.gen.Add(1)
+	l.state.Store(lockFree)
+	l.waiters.wakeAll()
+}
+
 func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
-	if !c.readLock.CompareAndSwap(false, true) {
-		if c.closing.Load() {
+	for !c.readLock.tryLock(lockUser) {
+		switch {
+		case c.closing.Load():
 			// Close is reading for the peer's close frame: wait for it.
 			<-c.closed.done()
 			return nil, c.finalErr()
+		case c.readLock.state.Load() != lockInternal:
+			return nil, ErrConcurrentRead
 		}
-		return nil, ErrConcurrentRead
+		wake := c.readLock.waiters.wait()
+		if c.readLock.state.Load() != lockInternal {
+			continue
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, c.teardown(contextClosed(ctx))
+		case <-c.closed.done():
+			return nil, c.finalErr()
+		}
 	}
 	if c.readErr != nil {
-		c.readLock.Store(false)
+		c.readLock.unlock()
 		return nil, c.readErr
 	}
 	if stop, err = c.watch(ctx); err != nil {
-		c.readLock.Store(false)
+		c.readLock.unlock()
 	}
 	return stop, err
 }
@@ -256,7 +297,7 @@ func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
 		err = c.answerClose()
 	}
 	err = c.settle(ctx, stop, err)
-	c.readLock.Store(false)
+	c.readLock.unlock()
 	return err
 }
 
@@ -265,34 +306,12 @@ func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
 // makes it current.
 func (c *Conn) nextDataFrame() error {
 	for {
-		rd := &c.rd
-		if err := rd.fill(frame.MinHeaderSize); err != nil {
-			return c.readFailed(err)
-		}
-		size := frame.HeaderSize(rd.buf[rd.r+1])
-		if err := rd.fill(size); err != nil {
-			return c.readFailed(err)
-		}
-		h, _, err := frame.ParseHeader(rd.buf[rd.r:rd.w])
+		h, size, err := c.peekHeader()
 		if err != nil {
-			var pe *frame.ViolationError
-			errors.As(err, &pe)
-			return c.fail(pe.Code, err)
+			return err
 		}
-		rd.r += size
-		c.frameLeft = h.Length // so that failing skips the payload
-
-		// RSV1 marks the first frame of a compressed message, and only
-		// that, once permessage-deflate was agreed (RFC 7692 §6).
-		rsv1OK := h.Rsv1 && c.compress != nil && (h.Opcode == frame.OpText || h.Opcode == frame.OpBinary)
-		switch {
-		case h.Rsv1 && !rsv1OK, h.Rsv2, h.Rsv3:
-			return c.fail(frame.CloseProtocolError, ErrReservedBits)
-		case c.client && h.Masked:
-			return c.fail(frame.CloseProtocolError, ErrMaskedFrame)
-		case !c.client && !h.Masked:
-			return c.fail(frame.CloseProtocolError, ErrUnmaskedFrame)
-		}
+		c.rd.r += size
+		c.frameLeft = h.Length
 		if h.Opcode.IsControl() {
 			c.frameLeft = 0
 			if err := c.handleControl(h); err != nil {
@@ -325,6 +344,43 @@ func (c *Conn) nextDataFrame() error {
 		c.maskPos = 0
 		return nil
 	}
+}
+
+// peekHeader reads until the next frame header is buffered, and returns it
+// and its size, checked, without taking it from the buffer. A header the
+// connection must refuse fails it.
+func (c *Conn) peekHeader() (frame.Header, int, error) {
+	rd := &c.rd
+	if err := rd.fill(frame.MinHeaderSize); err != nil {
+		return frame.Header{}, 0, c.readFailed(err)
+	}
+	size := frame.HeaderSize(rd.buf[rd.r+1])
+	if err := rd.fill(size); err != nil {
+		return frame.Header{}, 0, c.readFailed(err)
+	}
+	h, _, err := frame.ParseHeader(rd.buf[rd.r:rd.w])
+	if err != nil {
+		var ve *frame.ViolationError
+		errors.As(err, &ve)
+		return h, 0, c.fail(ve.Code, err)
+	}
+	// RSV1 marks the first frame of a compressed message, and only that,
+	// once permessage-deflate was agreed (RFC 7692 §6).
+	rsv1OK := h.Rsv1 && c.compress != nil && (h.Opcode == frame.OpText || h.Opcode == frame.OpBinary)
+	var cause error
+	switch {
+	case h.Rsv1 && !rsv1OK, h.Rsv2, h.Rsv3:
+		cause = ErrReservedBits
+	case c.client && h.Masked:
+		cause = ErrMaskedFrame
+	case !c.client && !h.Masked:
+		cause = ErrUnmaskedFrame
+	default:
+		return h, size, nil
+	}
+	rd.r += size
+	c.frameLeft = h.Length // so that failing skips the payload
+	return h, 0, c.fail(frame.CloseProtocolError, cause)
 }
 
 // readPayload reads part of the current frame's payload into p
@@ -387,6 +443,7 @@ func (c *Conn) handleControl(h frame.Header) error {
 			}
 		}
 	case frame.OpPong:
+		c.pongArrived(payload)
 		if c.pongHandler != nil {
 			if err := c.runHandler(c.pongHandler, payload); err != nil {
 				return err

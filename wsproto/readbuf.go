@@ -3,6 +3,7 @@ package wsproto
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // readBuffer buffers what arrives from the network. At a message boundary it
@@ -17,6 +18,7 @@ type readBuffer struct {
 	pooled *[]byte // borrowed from pool, or nil
 	buf    []byte  // inline[:], *pooled, or a buffer of its own for an oversized leftover
 	r, w   int
+	heard  atomic.Uint32 // reads that brought bytes, for the heartbeat
 	inline [inlineSize]byte
 }
 
@@ -64,6 +66,7 @@ func (b *readBuffer) readMore() error {
 	n, err := b.nc.Read(b.buf[b.w:])
 	b.w += n
 	if n > 0 {
+		b.heard.Add(1)
 		return nil
 	}
 	return err
@@ -82,7 +85,11 @@ func (b *readBuffer) giveBack() {
 func (b *readBuffer) read(p []byte) (int, error) {
 	if b.r == b.w {
 		if len(p) >= int(b.size) {
-			return b.nc.Read(p)
+			n, err := b.nc.Read(p)
+			if n > 0 {
+				b.heard.Add(1)
+			}
+			return n, err
 		}
 		if b.pooled == nil && len(b.buf) == inlineSize {
 			// Within a frame: more is coming than the inline buffer

@@ -48,3 +48,28 @@ func (s *signal) fire() {
 
 // fired reports whether fire has been called.
 func (s *signal) fired() bool { return s.ch.Load() == &firedChan }
+
+// wakeList lets goroutines wait for the next release of a lock: they wait on
+// a channel that the next release closes, made only while someone waits.
+type wakeList struct {
+	ch atomic.Pointer[chan struct{}]
+}
+
+// wait returns the channel the next wakeAll closes.
+func (w *wakeList) wait() <-chan struct{} {
+	for {
+		if p := w.ch.Load(); p != nil {
+			return *p
+		}
+		ch := make(chan struct{})
+		if w.ch.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+func (w *wakeList) wakeAll() {
+	if p := w.ch.Swap(nil); p != nil {
+		close(*p)
+	}
+}

@@ -44,6 +44,13 @@ type UpgradeOptions struct {
 	// CloseTimeout bounds the wait for the peer's close frame:
 	// DefaultCloseTimeout if 0.
 	CloseTimeout time.Duration
+	// PingInterval turns the heartbeat on: once nothing has arrived from
+	// the peer for this long, a ping goes out, and if nothing arrives
+	// within PingTimeout after it (PingInterval if 0), the connection is
+	// closed and its calls return a *CloseError with code 1006 that wraps
+	// ErrPingTimeout. It works whether the connection is being read,
+	// written or neither, without a goroutine of its own. 0 turns it off.
+	PingInterval, PingTimeout time.Duration
 	// Compression, if not nil, accepts permessage-deflate (RFC 7692) from
 	// clients that offer it.
 	Compression *CompressionOptions
@@ -75,7 +82,7 @@ func (o *UpgradeOptions) handshakeOptions() *handshake.ServerOptions {
 }
 
 func (o *UpgradeOptions) connConfig() connConfig {
-	return connConfig{o.ReadLimit, o.ReadBufferSize, o.WriteBufferSize, o.CloseTimeout}
+	return connConfig{o.ReadLimit, o.ReadBufferSize, o.WriteBufferSize, o.CloseTimeout, o.PingInterval, o.PingTimeout}
 }
 
 func (o *UpgradeOptions) deadline() time.Time {

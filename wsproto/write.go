@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"net"
 	"sync"
-	"sync/atomic"
 
 	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/internal/deflate"
@@ -283,13 +282,6 @@ func (w *MessageWriter) send(write func() error) error {
 	return nil
 }
 
-// Ping sends a ping with payload (at most 125 bytes). The pong comes back to
-// the pong handler while the connection is being read. It may be called at
-// any time, also while a message is being streamed.
-func (c *Conn) Ping(ctx context.Context, payload []byte) error {
-	return c.control(ctx, frame.OpPing, payload)
-}
-
 // Pong sends an unsolicited pong, a heartbeat the peer does not answer
 // (RFC 6455 §5.5.3). Pings are answered without it.
 func (c *Conn) Pong(ctx context.Context, payload []byte) error {
@@ -312,7 +304,7 @@ func (c *Conn) lockWrite(ctx context.Context) error {
 		return nil
 	}
 	for {
-		wake := c.writeLock.wakeChan()
+		wake := c.writeLock.waiters.wait()
 		if c.writeLock.mu.TryLock() {
 			return nil
 		}
@@ -329,31 +321,15 @@ func (c *Conn) lockWrite(ctx context.Context) error {
 func (c *Conn) unlockWrite() { c.writeLock.unlock() }
 
 // writeLock is held by the writer of a message. Writers that find it taken
-// wait on a channel that the next unlock closes, so the channel exists only
-// while writers contend; then they race for the lock again.
+// wait for its release, then race for it again.
 type writeLock struct {
-	mu   sync.Mutex
-	wake atomic.Pointer[chan struct{}]
-}
-
-// wakeChan returns the channel the next unlock will close.
-func (l *writeLock) wakeChan() <-chan struct{} {
-	for {
-		if p := l.wake.Load(); p != nil {
-			return *p
-		}
-		ch := make(chan struct{})
-		if l.wake.CompareAndSwap(nil, &ch) {
-			return ch
-		}
-	}
+	mu      sync.Mutex
+	waiters wakeList
 }
 
 func (l *writeLock) unlock() {
 	l.mu.Unlock()
-	if p := l.wake.Swap(nil); p != nil {
-		close(*p)
-	}
+	l.waiters.wakeAll()
 }
 
 // writeControl sends a control frame; len(payload) <= 125.

@@ -109,7 +109,7 @@ func TestWriteLockWaiters(t *testing.T) {
 	for range writers {
 		go func() { done <- c.WriteMessage(ctx, MessageText, []byte("late")) }()
 	}
-	require.Eventually(t, func() bool { return c.writeLock.wake.Load() != nil }, 5*time.Second, time.Millisecond, "writers wait")
+	require.Eventually(t, func() bool { return c.writeLock.waiters.ch.Load() != nil }, 5*time.Second, time.Millisecond, "writers wait")
 	cancel()
 	select {
 	case err := <-cancelled:
@@ -139,7 +139,7 @@ func TestWriteLockWaitersOnClose(t *testing.T) {
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- server.WriteMessage(ctx, MessageText, []byte("late")) }()
-	require.Eventually(t, func() bool { return server.writeLock.wake.Load() != nil }, 5*time.Second, time.Millisecond, "the writer waits")
+	require.Eventually(t, func() bool { return server.writeLock.waiters.ch.Load() != nil }, 5*time.Second, time.Millisecond, "the writer waits")
 	require.NoError(t, server.CloseNow())
 	select {
 	case err := <-done:

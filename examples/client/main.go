@@ -127,7 +127,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, bool) {
 	fs.Var(&protos, "subprotocol", "`name` of a subprotocol to offer (repeatable or comma-separated)")
 	fs.StringVar(&cfg.origin, "origin", "", "Origin header")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "skip TLS certificate verification")
-	fs.DurationVar(&cfg.ping, "ping", 0, "send a ping every `interval` (0: never)")
+	fs.DurationVar(&cfg.ping, "ping", 0, "ping the server once it has been quiet for `interval`, and give up if it does not answer within as long (0: never)")
 	fs.BoolVar(&cfg.binary, "binary", false, "input lines and -send are hex, sent as binary messages")
 	fs.StringVar(&send, "send", "", "send `MSG` instead of reading standard input")
 	fs.IntVar(&cfg.n, "n", 1, "with -send: print this many replies, then close")
@@ -218,6 +218,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cfg.compression {
 		opts.Compression = &wsproto.CompressionOptions{}
 	}
+	opts.PingInterval = cfg.ping
 	c, resp, err := wsproto.Dial(ctx, cfg.url, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "client: cannot connect to %s: %v\n", cfg.url, err)
@@ -312,8 +313,6 @@ func (s *session) interactive(ctx context.Context, stdin io.Reader) int {
 		}
 		stdinErr <- sc.Err()
 	}()
-	ping, stopPing := s.pinger()
-	defer stopPing()
 	for {
 		select {
 		case line := <-lines:
@@ -331,10 +330,6 @@ func (s *session) interactive(ctx context.Context, stdin io.Reader) int {
 			return s.drainAndClose(ctx, readDone)
 		case <-ctx.Done():
 			return s.closeAndWait(readDone)
-		case <-ping:
-			if err := s.c.Ping(context.Background(), nil); err != nil {
-				return s.writeFailed(readDone)
-			}
 		case err := <-readDone:
 			return s.ended(err)
 		}
@@ -350,18 +345,12 @@ func (s *session) oneShot(ctx context.Context) int {
 	}
 	timeout := time.NewTimer(s.cfg.timeout)
 	defer timeout.Stop()
-	ping, stopPing := s.pinger()
-	defer stopPing()
 	for n := 0; n < s.cfg.n; {
 		select {
 		case <-got:
 			n++
 		case err := <-readDone:
 			return s.ended(err)
-		case <-ping:
-			if err := s.c.Ping(context.Background(), nil); err != nil {
-				return s.writeFailed(readDone)
-			}
 		case <-timeout.C:
 			fmt.Fprintf(s.stderr, "client: %d of %d replies within %v\n", n, s.cfg.n, s.cfg.timeout)
 			s.closeAndWait(readDone)
@@ -373,15 +362,6 @@ func (s *session) oneShot(ctx context.Context) int {
 		}
 	}
 	return s.closeAndWait(readDone)
-}
-
-// pinger ticks every -ping, or never; stop releases it.
-func (s *session) pinger() (ticks <-chan time.Time, stop func()) {
-	if s.cfg.ping <= 0 {
-		return nil, func() {}
-	}
-	t := time.NewTicker(s.cfg.ping)
-	return t.C, t.Stop
 }
 
 var errBadHex = errors.New("not hexadecimal")
@@ -419,9 +399,9 @@ func decodeHex(s string) ([]byte, error) {
 // now comes after whatever the server sent before reading the ping, and
 // its handler runs inside a read, after everything before it was printed.
 func (s *session) drainAndClose(ctx context.Context, readDone <-chan error) int {
-	if err := s.c.Ping(context.Background(), []byte(drainPing)); err != nil {
-		return s.writeFailed(readDone)
-	}
+	// The ping waits for its pong, which the reader sees first; if the
+	// connection fails instead, so does the reader, and readDone says so.
+	go func() { _, _ = s.c.Ping(context.Background(), []byte(drainPing)) }()
 	t := time.NewTimer(drainTimeout)
 	defer t.Stop()
 	select {

@@ -60,9 +60,10 @@ func TestEchoServer(t *testing.T) {
 	t.Run("ping", func(t *testing.T) {
 		pong := make(chan string, 1)
 		c.SetPongHandler(func(p []byte) { pong <- string(p) })
-		require.NoError(t, c.Ping(ctx, []byte("hello?")))
+		_, err := c.Ping(ctx, []byte("hello?"))
+		require.NoError(t, err)
 		require.NoError(t, c.WriteMessage(ctx, wsproto.MessageText, []byte("x")))
-		_, _, err := c.ReadMessage(ctx, nil)
+		_, _, err = c.ReadMessage(ctx, nil)
 		require.NoError(t, err)
 		assert.Equal(t, "hello?", <-pong)
 	})
