@@ -138,7 +138,8 @@ func serverMemory() (heapAndStacks uint64) {
 // 10,000) clients connected from a child process and each server goroutine
 // blocked in a read: a plain TCP server whose goroutine blocks in Read with a
 // 256-byte buffer (the size of a Conn's own read buffer), wsproto
-// (UpgradeConn, then ReadMessage), wsproto after one message echoed on
+// (UpgradeConn, then ReadMessage), the same with the heartbeat on
+// (PingInterval), wsproto after one message echoed on
 // each connection, and the same with permessage-deflate, with context
 // takeover both ways and without. Run each kind in a process of its own, where memory
 // freed by an earlier kind cannot flatter a later one:
@@ -146,7 +147,7 @@ func serverMemory() (heapAndStacks uint64) {
 //	go test -c -o idle.test ./wsproto
 //	./idle.test -test.run='^$' -test.bench='IdleConn/ws$' -test.benchtime=1x
 func BenchmarkIdleConn(b *testing.B) {
-	for _, kind := range []string{"tcp", "ws", "ws-echoed", "deflate", "deflate-nocontext"} {
+	for _, kind := range []string{"tcp", "ws", "ws-heartbeat", "ws-echoed", "deflate", "deflate-nocontext"} {
 		b.Run(kind, func(b *testing.B) {
 			for b.Loop() {
 				b.ReportMetric(measureIdle(b, kind, idleConns()), "B/conn")
@@ -203,8 +204,12 @@ func measureIdle(b *testing.B, kind string, n int) float64 {
 				}()
 			default:
 				var opts *UpgradeOptions
-				if strings.HasPrefix(kind, "deflate") {
+				switch {
+				case strings.HasPrefix(kind, "deflate"):
 					opts = &UpgradeOptions{Compression: &CompressionOptions{Threshold: -1}}
+				case kind == "ws-heartbeat":
+					// Its timer armed, not due during the measurement.
+					opts = &UpgradeOptions{PingInterval: time.Hour}
 				}
 				go func() {
 					c, err := UpgradeConn(nc, opts)
@@ -216,7 +221,7 @@ func measureIdle(b *testing.B, kind string, n int) float64 {
 					mu.Lock()
 					closers = append(closers, func() { c.CloseNow() })
 					mu.Unlock()
-					idleServe(c, kind != "ws", &blocked, &failed)
+					idleServe(c, kind != "ws" && kind != "ws-heartbeat", &blocked, &failed)
 				}()
 			}
 		}
