@@ -17,6 +17,10 @@ type ClientOptions struct {
 	// would (RFC 6455 §4.1 item 8, RFC 6454).
 	Origin string
 
+	// Host, if not empty, is sent as the Host header instead of the URL's
+	// host, as for a server known by another name than the one dialed.
+	Host string
+
 	// Subprotocols are offered in Sec-WebSocket-Protocol, most preferred
 	// first (RFC 6455 §4.1 item 10). Each must be a token.
 	Subprotocols []string
@@ -38,7 +42,7 @@ var requestHeaders = [...]string{hdrHost, hdrUpgrade, hdrConnection, hdrOrigin, 
 // a ws:// or wss:// URL, to bw:
 //
 //	GET <u.RequestURI()> HTTP/1.1
-//	Host: <u.Host>
+//	Host: <opts.Host, or u.Host>
 //	Upgrade: websocket
 //	Connection: Upgrade
 //	Sec-WebSocket-Key: <key>
@@ -77,6 +81,13 @@ func WriteRequest(bw *bufio.Writer, u *url.URL, key string, opts *ClientOptions)
 	if !validTarget([]byte(target)) {
 		return fmt.Errorf("handshake: URL has an invalid request target %q", target)
 	}
+	host := u.Host
+	if o.Host != "" {
+		host = o.Host
+	}
+	if !validTarget([]byte(host)) {
+		return fmt.Errorf("handshake: invalid Host %q", host)
+	}
 	if !validKey(key) {
 		return fmt.Errorf("handshake: key %q is not the base64 encoding of 16 bytes", key)
 	}
@@ -99,7 +110,7 @@ func WriteRequest(bw *bufio.Writer, u *url.URL, key string, opts *ClientOptions)
 	b = append(b, "GET "...)
 	b = append(b, target...)
 	b = append(b, " HTTP/1.1\r\n"...)
-	b = appendField(b, hdrHost, u.Host)
+	b = appendField(b, hdrHost, host)
 	b = append(b, "Upgrade: websocket\r\nConnection: Upgrade\r\n"...)
 	b = appendField(b, hdrKey, key)
 	b = append(b, "Sec-WebSocket-Version: 13\r\n"...)

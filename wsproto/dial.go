@@ -25,19 +25,40 @@ type DialOptions struct {
 	Subprotocols []string
 	// Origin, if set, is sent as the Origin header.
 	Origin string
-	// TLSConfig is used for wss:// URLs; ServerName defaults to the URL's
-	// host.
+	// Host, if set, is sent as the Host header instead of the URL's host.
+	// The connection still goes to the URL's host, and TLS still checks
+	// the certificate for it (unless TLSConfig.ServerName says otherwise).
+	Host string
+	// Jar, if not nil, gives the request its cookies for the URL (as the
+	// http or https URL of the same host and path) and keeps those the
+	// response sets, whatever its status.
+	Jar http.CookieJar
+
+	// TLSConfig is used for wss:// URLs, and for https:// proxies;
+	// ServerName defaults to the host being reached.
 	TLSConfig *tls.Config
-	// NetDialContext opens the TCP connection: (&net.Dialer{}).DialContext
-	// if nil.
+	// Proxy returns the proxy for a request, as http.Transport.Proxy does:
+	// the request's URL is the http or https form of the WebSocket URL. A
+	// nil URL means no proxy. If Proxy is nil, http.ProxyFromEnvironment
+	// decides (HTTPS_PROXY for wss://, HTTP_PROXY for ws://, NO_PROXY;
+	// never for loopback hosts). The connection goes through the proxy with
+	// HTTP CONNECT, with basic authentication if the proxy URL holds a user;
+	// an https:// proxy is reached over TLS. A proxy that refuses fails
+	// Dial with an error matching ErrProxyRefused.
+	Proxy func(*http.Request) (*url.URL, error)
+	// NetDialContext opens TCP connections, to the server or to the proxy:
+	// (&net.Dialer{}).DialContext if nil.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// NetDialTLSContext, if set, opens the connection of a wss:// URL,
+	// TLS included, when no proxy is used; TLSConfig is not used then.
+	NetDialTLSContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// HandshakeTimeout bounds dialing and the handshake together:
 	// DefaultHandshakeTimeout if 0. The context given to Dial bounds them
 	// too.
 	HandshakeTimeout time.Duration
 	// MaxResponseHeaderBytes bounds the server's response head, status line
-	// and header lines: DefaultMaxResponseHeaderBytes if 0. A longer head
-	// fails Dial with ErrResponseHeaderTooLarge.
+	// and header lines, and a proxy's: DefaultMaxResponseHeaderBytes if 0.
+	// A longer head fails Dial with ErrResponseHeaderTooLarge.
 	MaxResponseHeaderBytes int
 
 	// ReadLimit, ReadBufferSize, WriteBufferSize, CloseTimeout and the
@@ -60,13 +81,18 @@ const maxErrorBody = 1 << 10
 const DefaultMaxResponseHeaderBytes = 64 << 10
 
 // ErrResponseHeaderTooLarge is returned by Dial when the server's response
-// head exceeds DialOptions.MaxResponseHeaderBytes.
+// head, or a proxy's, exceeds DialOptions.MaxResponseHeaderBytes.
 var ErrResponseHeaderTooLarge = errors.New("wsproto: handshake response head too large")
+
+// ErrProxyRefused is matched by the error Dial returns when the proxy
+// answers the CONNECT request with anything but a 2xx status.
+var ErrProxyRefused = errors.New("wsproto: proxy refused to connect")
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1).
 // It returns the server's HTTP response too; when the server refuses, the
-// error is a *handshake.Error and the response, if one arrived, holds the
-// first KiB of its body. ctx bounds dialing and the handshake only.
+// error is a *HandshakeError and the response, if one arrived, holds the
+// first KiB of its body. ctx bounds dialing and the handshake only; if it
+// ends, or HandshakeTimeout passes, the error matches the context's error.
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -75,19 +101,16 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if err != nil {
 		return nil, nil, fmt.Errorf("wsproto: %w", err)
 	}
-	var port string
+	httpURL := *u
 	switch u.Scheme {
 	case "ws":
-		port = "80"
+		httpURL.Scheme = "http"
 	case "wss":
-		port = "443"
+		httpURL.Scheme = "https"
 	default:
 		return nil, nil, fmt.Errorf("wsproto: URL scheme %q is not ws or wss", u.Scheme)
 	}
-	if u.Port() != "" {
-		port = u.Port()
-	}
-	addr := net.JoinHostPort(u.Hostname(), port)
+	httpURL.Fragment, httpURL.RawFragment = "", ""
 
 	timeout := opts.HandshakeTimeout
 	if timeout <= 0 {
@@ -96,17 +119,13 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	dial := opts.NetDialContext
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	nc, err := dial(ctx, "tcp", addr)
+	nc, err := dialServer(ctx, u, &httpURL, opts)
 	if err != nil {
-		return nil, nil, contextError(ctx, fmt.Errorf("wsproto: dial: %w", err))
+		return nil, nil, contextError(ctx, err)
 	}
 	// The handshake's I/O ends when ctx does.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	c, resp, err := clientHandshake(ctx, nc, u, opts)
+	c, resp, err := clientHandshake(ctx, nc, u, &httpURL, opts)
 	if !stop() {
 		// The connection was closed under the handshake: that is all
 		// its error can say.
@@ -117,6 +136,163 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		return nil, resp, err
 	}
 	return c, resp, nil
+}
+
+// defaultPort is the port of a URL scheme when the URL names none.
+func defaultPort(scheme string) string {
+	switch scheme {
+	case "wss", "https":
+		return "443"
+	}
+	return "80"
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = defaultPort(u.Scheme)
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// dialServer opens the connection the handshake runs on, TLS included for
+// wss://: straight to the server, or through a proxy.
+func dialServer(ctx context.Context, u, httpURL *url.URL, opts *DialOptions) (net.Conn, error) {
+	addr := hostPort(u)
+	proxy := opts.Proxy
+	if proxy == nil {
+		proxy = http.ProxyFromEnvironment
+	}
+	proxyURL, err := proxy(&http.Request{Method: http.MethodGet, URL: httpURL, Host: httpURL.Host, Header: http.Header{}})
+	if err != nil {
+		return nil, fmt.Errorf("wsproto: proxy: %w", err)
+	}
+	dial := opts.NetDialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	var nc net.Conn
+	switch {
+	case proxyURL != nil:
+		nc, err = dialProxy(ctx, proxyURL, addr, dial, opts)
+	case u.Scheme == "wss" && opts.NetDialTLSContext != nil:
+		nc, err = opts.NetDialTLSContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("wsproto: dial: %w", err)
+		}
+		return nc, nil
+	default:
+		nc, err = dial(ctx, "tcp", addr)
+		if err != nil {
+			err = fmt.Errorf("wsproto: dial: %w", err)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "wss" {
+		// The upgrade is an HTTP/1.1 mechanism (RFC 8441 brings it to
+		// HTTP/2 by other means).
+		if nc, err = clientTLS(ctx, nc, u.Hostname(), opts.TLSConfig, "http/1.1"); err != nil {
+			return nil, err
+		}
+	}
+	return nc, nil
+}
+
+// clientTLS runs a TLS handshake on nc for host.
+func clientTLS(ctx context.Context, nc net.Conn, host string, base *tls.Config, proto string) (net.Conn, error) {
+	cfg := &tls.Config{}
+	if base != nil {
+		cfg = base.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	cfg.NextProtos = []string{proto}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("wsproto: TLS handshake with %s: %w", host, err)
+	}
+	return tc, nil
+}
+
+// dialProxy connects to the proxy at p and asks it, with HTTP CONNECT
+// (RFC 9110 §9.3.6), for a tunnel to addr.
+func dialProxy(ctx context.Context, p *url.URL, addr string, dial func(context.Context, string, string) (net.Conn, error), opts *DialOptions) (net.Conn, error) {
+	if p.Scheme != "http" && p.Scheme != "https" {
+		return nil, fmt.Errorf("wsproto: proxy scheme %q is not http or https", p.Scheme)
+	}
+	nc, err := dial(ctx, "tcp", hostPort(p))
+	if err != nil {
+		return nil, fmt.Errorf("wsproto: dial proxy %s: %w", p.Host, err)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	if p.Scheme == "https" {
+		if nc, err = clientTLS(ctx, nc, p.Hostname(), opts.TLSConfig, "http/1.1"); err != nil {
+			return nil, err
+		}
+	}
+	req := &http.Request{
+		Method: http.MethodConnect,
+		URL:    &url.URL{Opaque: addr},
+		Host:   addr,
+		Header: http.Header{},
+	}
+	if p.User != nil {
+		password, _ := p.User.Password()
+		r := &http.Request{Header: http.Header{}}
+		r.SetBasicAuth(p.User.Username(), password)
+		req.Header.Set("Proxy-Authorization", r.Header.Get("Authorization"))
+	}
+	if err := req.Write(nc); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("wsproto: write CONNECT to proxy %s: %w", p.Host, err)
+	}
+	limit := &headLimit{r: nc, n: maxHead(opts)}
+	br := bufio.NewReaderSize(limit, 1024)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil && limit.n <= 0 {
+		err = ErrResponseHeaderTooLarge
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("wsproto: read proxy %s's answer: %w", p.Host, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		nc.Close()
+		return nil, fmt.Errorf("%w: %s answered CONNECT %s with %s", ErrProxyRefused, p.Host, addr, resp.Status)
+	}
+	if br.Buffered() > 0 {
+		// The server spoke first, and the proxy's reader has its bytes.
+		early, _ := br.Peek(br.Buffered())
+		return &prefixConn{Conn: nc, prefix: bytes.Clone(early)}, nil
+	}
+	return nc, nil
+}
+
+// prefixConn is a connection whose first bytes were already read.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+func maxHead(opts *DialOptions) int {
+	if opts.MaxResponseHeaderBytes > 0 {
+		return opts.MaxResponseHeaderBytes
+	}
+	return DefaultMaxResponseHeaderBytes
 }
 
 // contextError makes err, which ended a call whose context is done, match
@@ -150,29 +326,25 @@ func (l *headLimit) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
-	if u.Scheme == "wss" {
-		cfg := &tls.Config{}
-		if opts.TLSConfig != nil {
-			cfg = opts.TLSConfig.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = u.Hostname()
-		}
-		// The upgrade is an HTTP/1.1 mechanism (RFC 8441 brings it to
-		// HTTP/2 by other means).
-		cfg.NextProtos = []string{"http/1.1"}
-		tc := tls.Client(nc, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, nil, fmt.Errorf("wsproto: TLS handshake: %w", err)
-		}
-		nc = tc
-	}
+func clientHandshake(ctx context.Context, nc net.Conn, u, httpURL *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
 	key, err := handshake.NewKey()
 	if err != nil {
 		return nil, nil, err
 	}
-	hopts := &handshake.ClientOptions{Origin: opts.Origin, Subprotocols: opts.Subprotocols, Header: opts.Header}
+	header := opts.Header
+	if opts.Jar != nil {
+		if cookies := opts.Jar.Cookies(httpURL); len(cookies) > 0 {
+			header = header.Clone()
+			if header == nil {
+				header = http.Header{}
+			}
+			r := &http.Request{Header: header}
+			for _, ck := range cookies {
+				r.AddCookie(ck)
+			}
+		}
+	}
+	hopts := &handshake.ClientOptions{Origin: opts.Origin, Host: opts.Host, Subprotocols: opts.Subprotocols, Header: header}
 	if opts.Compression != nil {
 		hopts.Extensions = []handshake.Extension{opts.Compression.offer()}
 	}
@@ -183,10 +355,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if err := bw.Flush(); err != nil {
 		return nil, nil, fmt.Errorf("wsproto: write handshake request: %w", err)
 	}
-	limit := &headLimit{r: nc, n: opts.MaxResponseHeaderBytes}
-	if limit.n <= 0 {
-		limit.n = DefaultMaxResponseHeaderBytes
-	}
+	limit := &headLimit{r: nc, n: maxHead(opts)}
 	br := bufio.NewReaderSize(limit, DefaultBufferSize)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
 	if err != nil && limit.n <= 0 {
@@ -197,6 +366,11 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 		return nil, nil, fmt.Errorf("wsproto: read handshake response: %w", err)
 	}
 	limit.n = maxErrorBody // what is left to read: at most a refusal's body
+	if opts.Jar != nil {
+		if cookies := resp.Cookies(); len(cookies) > 0 {
+			opts.Jar.SetCookies(httpURL, cookies)
+		}
+	}
 	proto, exts, err := handshake.CheckResponse(resp, key, hopts)
 	if err != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))

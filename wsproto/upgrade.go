@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,6 +29,18 @@ type UpgradeOptions struct {
 	// InsecureSkipOriginCheck accepts any Origin: any web page could then
 	// open a connection with its visitor's cookies.
 	InsecureSkipOriginCheck bool
+	// CheckOrigin, if set, decides whether a request may connect, in place
+	// of the same-host rule and OriginPatterns; false refuses it with 403.
+	// It is called for every request that is otherwise a good handshake,
+	// with or without an Origin header. Behind UpgradeConn, the request
+	// holds the method, URL, Host, RemoteAddr and the handshake's headers
+	// (Origin, Sec-WebSocket-*), and nothing else.
+	CheckOrigin func(r *http.Request) bool
+	// SelectSubprotocol, if set, chooses the subprotocol in place of
+	// Subprotocols: offered are the client's, in its order (never empty),
+	// and the answer must be one of them, or "" for none. The request is
+	// as for CheckOrigin.
+	SelectSubprotocol func(r *http.Request, offered []string) string
 	// Header holds extra headers for the 101 response.
 	Header http.Header
 	// HandshakeTimeout bounds the handshake: DefaultHandshakeTimeout if 0.
@@ -77,7 +91,67 @@ func (o *UpgradeOptions) handshakeOptions() *handshake.ServerOptions {
 	return &handshake.ServerOptions{
 		Subprotocols:            o.Subprotocols,
 		OriginPatterns:          o.OriginPatterns,
-		InsecureSkipOriginCheck: o.InsecureSkipOriginCheck,
+		InsecureSkipOriginCheck: o.InsecureSkipOriginCheck || o.CheckOrigin != nil,
+	}
+}
+
+// errSubprotocolChoice answers a SelectSubprotocol that chose what the
+// client did not offer.
+var errSubprotocolChoice = &handshake.Error{Status: http.StatusInternalServerError, Header: "Sec-WebSocket-Protocol", Reason: "the server chose a subprotocol the client did not offer"}
+
+// check runs handshake.Check and then the hooks, with r or, behind
+// UpgradeConn, a request made from req; it returns the subprotocol.
+func (o *UpgradeOptions) check(req *handshake.Request, r *http.Request, nc net.Conn) (string, error) {
+	proto, err := handshake.Check(req, o.handshakeOptions())
+	if err != nil || o.CheckOrigin == nil && o.SelectSubprotocol == nil {
+		return proto, err
+	}
+	if r == nil {
+		r = hookRequest(req, nc)
+	}
+	if o.CheckOrigin != nil && !o.CheckOrigin(r) {
+		return "", handshake.ErrBadOrigin
+	}
+	if o.SelectSubprotocol != nil && len(req.Protocols) > 0 {
+		offered := make([]string, len(req.Protocols))
+		for i, p := range req.Protocols {
+			offered[i] = string(p)
+		}
+		proto = o.SelectSubprotocol(r, offered)
+		if proto != "" && !slices.Contains(offered, proto) {
+			return "", errSubprotocolChoice
+		}
+	}
+	return proto, nil
+}
+
+// hookRequest is the *http.Request the hooks see behind UpgradeConn.
+func hookRequest(req *handshake.Request, nc net.Conn) *http.Request {
+	u, err := url.ParseRequestURI(string(req.URI))
+	if err != nil {
+		u = &url.URL{}
+	}
+	h := http.Header{}
+	add := func(name string, v []byte) {
+		if len(v) > 0 {
+			h.Add(name, string(v))
+		}
+	}
+	add("Origin", req.Origin)
+	add("Sec-Websocket-Key", req.Key)
+	add("Sec-Websocket-Version", req.Version)
+	add("Sec-Websocket-Extensions", req.Extensions)
+	for _, p := range req.Protocols {
+		add("Sec-Websocket-Protocol", p)
+	}
+	return &http.Request{
+		Method:     string(req.Method),
+		URL:        u,
+		RequestURI: string(req.URI),
+		Proto:      "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Host:       string(req.Host),
+		Header:     h,
+		RemoteAddr: nc.RemoteAddr().String(),
 	}
 }
 
@@ -110,7 +184,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Con
 	req := requestPool.Get().(*handshake.Request)
 	defer requestPool.Put(req)
 	req.FromHTTP(r)
-	proto, err := handshake.Check(req, opts.handshakeOptions())
+	proto, err := opts.check(req, r, nil)
 	if err != nil {
 		handshake.RejectHTTP(w, err)
 		return nil, err
@@ -197,7 +271,7 @@ func upgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 	var proto string
 	err := req.ReadRequest(br, opts.MaxHeaderBytes)
 	if err == nil {
-		proto, err = handshake.Check(req, opts.handshakeOptions())
+		proto, err = opts.check(req, nil, nc)
 	}
 	if err != nil {
 		var he *handshake.Error

@@ -1,10 +1,14 @@
 package wsproto
 
 import (
+	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -73,5 +77,72 @@ func BenchmarkUpgradeConn(b *testing.B) {
 		if _, err := UpgradeConn(nc, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestUpgradeHooks: CheckOrigin decides on the origin in place of the
+// same-host rule, and SelectSubprotocol picks the subprotocol, behind
+// net/http and on a raw connection alike.
+func TestUpgradeHooks(t *testing.T) {
+	opts := &UpgradeOptions{
+		CheckOrigin: func(r *http.Request) bool {
+			return r.Header.Get("Origin") == "https://app.example" && r.URL.Path == "/ws"
+		},
+		SelectSubprotocol: func(r *http.Request, offered []string) string {
+			if r.URL.Query().Get("v") == "2" {
+				return offered[len(offered)-1]
+			}
+			return offered[0]
+		},
+	}
+	serveHTTP := func(t *testing.T) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c, err := Upgrade(w, r, opts); err == nil {
+				c.CloseNow()
+			}
+		}))
+		t.Cleanup(srv.Close)
+		return srv.Listener.Addr().String()
+	}
+	serveRaw := func(t *testing.T) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				nc, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					if c, err := UpgradeConn(nc, opts); err == nil {
+						c.CloseNow()
+					}
+				}()
+			}
+		}()
+		return ln.Addr().String()
+	}
+	for name, serve := range map[string]func(*testing.T) string{"Upgrade": serveHTTP, "UpgradeConn": serveRaw} {
+		t.Run(name, func(t *testing.T) {
+			addr := serve(t)
+			ctx := context.Background()
+			protos := []string{"chat.v1", "chat.v2"}
+			c, _, err := Dial(ctx, "ws://"+addr+"/ws", &DialOptions{Origin: "https://app.example", Subprotocols: protos})
+			require.NoError(t, err)
+			assert.Equal(t, "chat.v1", c.Subprotocol())
+			c.CloseNow()
+			c, _, err = Dial(ctx, "ws://"+addr+"/ws?v=2", &DialOptions{Origin: "https://app.example", Subprotocols: protos})
+			require.NoError(t, err)
+			assert.Equal(t, "chat.v2", c.Subprotocol())
+			c.CloseNow()
+			_, resp, err := Dial(ctx, "ws://"+addr+"/ws", &DialOptions{Origin: "https://evil.example", Subprotocols: protos})
+			require.Error(t, err)
+			require.NotNil(t, resp)
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+			_, resp, err = Dial(ctx, "ws://"+addr+"/ws", &DialOptions{Origin: "http://" + addr, Subprotocols: protos})
+			require.Error(t, err, "CheckOrigin replaces the same-host rule")
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+		})
 	}
 }
