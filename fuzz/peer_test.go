@@ -109,12 +109,13 @@ func run(t *testing.T, f func()) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the connection did not end within 5 s")
 	}
-	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > before; {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > before; <-tick.C {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<16)
 			t.Fatalf("goroutines: %d before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -25,7 +25,16 @@ func TestCloseWithStuckWriter(t *testing.T) {
 	go func() {
 		writeDone <- c.WriteMessage(context.Background(), MessageBinary, make([]byte, 64<<20))
 	}()
-	time.Sleep(300 * time.Millisecond) // let the socket buffers fill
+	// The write is under way (it holds the frame lock) and will block
+	// once the socket buffers fill; whether before Close or after, Close
+	// must be bounded.
+	require.Eventually(t, func() bool {
+		if c.frameMu.TryLock() {
+			c.frameMu.Unlock()
+			return false
+		}
+		return true
+	}, 5*time.Second, time.Millisecond)
 	select {
 	case err := <-writeDone:
 		t.Skipf("write did not block (%v)", err)
@@ -65,7 +74,6 @@ func TestPingDuringClosingHandshake(t *testing.T) {
 			peer <- err
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
 		if _, err := rc.nc.Write(frameBytes(true, frame.OpClose, true, p)); err != nil {
 			peer <- err
 			return
@@ -96,7 +104,8 @@ func TestReadDuringCloseWaits(t *testing.T) {
 		defer close(closed)
 		_ = c.Close(frame.CloseNormalClosure, "")
 	}()
-	time.Sleep(100 * time.Millisecond)
+	require.Eventually(t, func() bool { return c.closing.Load() && c.readLock.held() }, 5*time.Second, time.Millisecond,
+		"Close reads for the peer's close")
 	_, _, err := c.ReadMessage(context.Background(), nil)
 	assert.NotErrorIs(t, err, ErrConcurrentRead, "a read loop racing Close should see the close, not a misuse error")
 	assert.ErrorIs(t, err, ErrClosed)

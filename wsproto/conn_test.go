@@ -303,7 +303,7 @@ func TestClosePaths(t *testing.T) {
 			_, _, err := client.ReadMessage(ctx, nil)
 			clientErr <- err
 		}()
-		time.Sleep(10 * time.Millisecond) // let the read start
+		require.Eventually(t, client.readLock.held, 5*time.Second, time.Millisecond, "the read has begun")
 		require.NoError(t, client.Close(frame.CloseNormalClosure, ""))
 		assert.Equal(t, frame.CloseNormalClosure, CloseStatus(<-clientErr))
 		assert.Equal(t, frame.CloseNormalClosure, CloseStatus(<-serverDone))

@@ -224,9 +224,11 @@ func bounded(t testing.TB, d time.Duration, what string, f func()) bool {
 func checkGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+		// Not require.Eventually: it runs the condition on a goroutine of
+		// its own, which would count.
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before && time.Now().Before(deadline); <-tick.C {
 		}
 		require.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines leaked")
 	})

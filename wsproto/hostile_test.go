@@ -116,11 +116,15 @@ func TestHostileHandshake(t *testing.T) {
 					_, _ = nc.Write([]byte(tc.request))
 					return
 				}
-				for i := 0; i < len(tc.request) && i < 200; i++ { // bounded: 4 s at most
+				// A byte per tick, the pace of a slow client; bounded:
+				// 4 s at most.
+				tick := time.NewTicker(20 * time.Millisecond)
+				defer tick.Stop()
+				for i := 0; i < len(tc.request) && i < 200; i++ {
 					if _, err := nc.Write([]byte{tc.request[i]}); err != nil {
 						return
 					}
-					time.Sleep(20 * time.Millisecond)
+					<-tick.C
 				}
 			}()
 

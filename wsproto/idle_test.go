@@ -31,7 +31,35 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(idleClientEnv); spec != "" {
 		os.Exit(idleClients(spec))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if code == 0 {
+		code = checkNoConnGoroutines()
+	}
+	os.Exit(code)
+}
+
+// checkNoConnGoroutines fails the run if, once every test has ended, a
+// goroutine is still running the package's code: a leak check that holds
+// however the tests ran, in parallel too, where counting goroutines around
+// one test cannot.
+func checkNoConnGoroutines() int {
+	var stacks string
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); <-tick.C {
+		buf := make([]byte, 1<<20)
+		stacks = ""
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "ws/wsproto.(*") && !strings.Contains(g, "wsproto.checkNoConnGoroutines") {
+				stacks += g + "\n\n"
+			}
+		}
+		if stacks == "" {
+			return 0
+		}
+	}
+	fmt.Fprintf(os.Stderr, "goroutines left running the package's code:\n%s", stacks)
+	return 1
 }
 
 // idleClients dials "ws|tcp,addr,n": n connections, upgraded for ws, and

@@ -24,7 +24,7 @@ func TestSignal(t *testing.T) {
 			<-s.done()
 		}()
 	}
-	time.Sleep(10 * time.Millisecond)
+	require.Eventually(t, func() bool { return s.ch.Load() != nil }, 5*time.Second, time.Millisecond, "someone waits")
 	s.fire()
 	s.fire()
 	ok := make(chan struct{})

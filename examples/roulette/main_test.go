@@ -327,9 +327,9 @@ func TestRouletteShutdown(t *testing.T) {
 	_, _, err := wsproto.Dial(context.Background(), "ws://"+addr+"/ws", nil)
 	require.Error(t, err)
 
-	deadline := time.Now().Add(testTimeout)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(testTimeout); runtime.NumGoroutine() > before && time.Now().Before(deadline); <-tick.C {
 	}
 	if now := runtime.NumGoroutine(); now > before {
 		buf := make([]byte, 1<<20)
