@@ -30,6 +30,10 @@ import (
 // long.
 const readLimit = 1 << 20
 
+// heartbeat is how long a connection may be quiet before it is pinged, and
+// then how long the ping may go unanswered.
+const heartbeat = 30 * time.Second
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9002", "address to listen on")
 	certFile := flag.String("cert", "", "TLS certificate `file` (PEM); with -key, serve https:// and wss://")
@@ -57,6 +61,9 @@ func main() {
 		Upgrade: &wsproto.UpgradeOptions{
 			ReadLimit:   readLimit,
 			Compression: &wsproto.CompressionOptions{},
+			// A visitor whose network vanished is dropped after two
+			// intervals of silence.
+			PingInterval: heartbeat,
 		},
 	})
 	if err := serve(ctx, log, ln, cfg, s); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/db7c6739/ws/wsproto"
 )
@@ -31,9 +32,16 @@ type server struct {
 	opts *wsproto.UpgradeOptions
 }
 
+// heartbeat is how long a connection may be quiet before it is pinged, and
+// then how long the ping may go unanswered.
+const heartbeat = 30 * time.Second
+
 func newServer(log *slog.Logger) *server {
 	return &server{log: log, hub: newHub(log), opts: &wsproto.UpgradeOptions{
 		ReadLimit: maxInbound,
+		// A member whose network vanished is dropped after two intervals
+		// of silence, and leaves the room.
+		PingInterval: heartbeat,
 		// A compressor without context takeover starts afresh with every
 		// message, so a message compresses to the same bytes for every
 		// connection of the same window and level: a PreparedMessage is

@@ -127,7 +127,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, bool) {
 	fs.Var(&protos, "subprotocol", "`name` of a subprotocol to offer (repeatable or comma-separated)")
 	fs.StringVar(&cfg.origin, "origin", "", "Origin header")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "skip TLS certificate verification")
-	fs.DurationVar(&cfg.ping, "ping", 0, "ping the server once it has been quiet for `interval`, and give up if it does not answer within as long (0: never)")
+	fs.DurationVar(&cfg.ping, "ping", 30*time.Second, "ping the server once it has been quiet for `interval`, and give up if it does not answer within as long (0: never)")
 	fs.BoolVar(&cfg.binary, "binary", false, "input lines and -send are hex, sent as binary messages")
 	fs.StringVar(&send, "send", "", "send `MSG` instead of reading standard input")
 	fs.IntVar(&cfg.n, "n", 1, "with -send: print this many replies, then close")

@@ -30,6 +30,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
 	readLimit := flag.Int64("read-limit", 32<<20, "largest message accepted, in bytes (Autobahn 9.* sends 16 MiB)")
 	noCompression := flag.Bool("no-compression", false, "decline permessage-deflate (RFC 7692)")
+	ping := flag.Duration("ping", 30*time.Second, "ping a client quiet for this long, and drop it if it does not answer within as long (0: never)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -41,7 +42,9 @@ func main() {
 		log.Error("listen", "err", err)
 		os.Exit(1)
 	}
-	opts := &wsproto.UpgradeOptions{ReadLimit: *readLimit}
+	// The heartbeat bounds every read: a client whose network vanished
+	// is dropped after two intervals of silence, not kept forever.
+	opts := &wsproto.UpgradeOptions{ReadLimit: *readLimit, PingInterval: *ping}
 	if !*noCompression {
 		opts.Compression = &wsproto.CompressionOptions{}
 	}

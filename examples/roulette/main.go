@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -63,7 +64,8 @@ func main() {
 // 1001 and returns when all have ended. It returns early with the error if
 // the listener fails.
 func serve(ctx context.Context, ln net.Listener, s *server) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	var fresh unusedConns
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: fresh.track}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -73,7 +75,13 @@ func serve(ctx context.Context, ln net.Listener, s *server) error {
 	case <-ctx.Done():
 		s.log.Info("shutting down")
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		_ = srv.Shutdown(shutdownCtx)
+		shut := make(chan struct{})
+		go func() { _ = srv.Shutdown(shutdownCtx); close(shut) }()
+		// Shutdown counts a connection that never sent a request as
+		// active for its first 5 s (browsers open such spares): close
+		// them, no request is lost.
+		fresh.closeAll()
+		<-shut
 		cancel()
 		if err = <-served; errors.Is(err, http.ErrServerClosed) {
 			err = nil
@@ -82,4 +90,32 @@ func serve(ctx context.Context, ln net.Listener, s *server) error {
 	s.closeAll()
 	s.wait()
 	return err
+}
+
+// unusedConns are the connections that have not sent a request yet, as
+// http.Server's ConnState reports them.
+type unusedConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (u *unusedConns) track(c net.Conn, state http.ConnState) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if state == http.StateNew {
+		if u.conns == nil {
+			u.conns = map[net.Conn]struct{}{}
+		}
+		u.conns[c] = struct{}{}
+		return
+	}
+	delete(u.conns, c)
+}
+
+func (u *unusedConns) closeAll() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for c := range u.conns {
+		c.Close()
+	}
 }

@@ -153,12 +153,19 @@ type server struct {
 	done    *sync.Cond // signalled when the last connection ends
 }
 
+// heartbeat is how long a connection may be quiet before it is pinged, and
+// then how long the ping may go unanswered.
+const heartbeat = 30 * time.Second
+
 func newServer(log *slog.Logger) *server {
 	s := &server{
 		log: log,
 		opts: &wsproto.UpgradeOptions{
 			ReadLimit:   readLimit,
 			Compression: &wsproto.CompressionOptions{},
+			// A visitor whose network vanished is dropped after two
+			// intervals of silence, and its partner freed.
+			PingInterval: heartbeat,
 		},
 		mux:          http.NewServeMux(),
 		hub:          hub{m: newMatcher[*client]()},
