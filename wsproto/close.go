@@ -2,7 +2,6 @@ package wsproto
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -43,7 +42,9 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 	return c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: errCloseTimeout})
 }
 
-var errCloseTimeout = errors.New("wsproto: peer did not answer the close frame in time")
+// errCloseTimeout is why Close gave up on the peer's answer; like every
+// timeout of the package, it matches context.DeadlineExceeded.
+var errCloseTimeout = fmt.Errorf("wsproto: peer did not answer the close frame within the close timeout: %w", context.DeadlineExceeded)
 
 // CloseNow closes the TCP connection at once, without a closing handshake.
 // Blocked reads and writes return. It returns ErrClosed if the connection was

@@ -155,3 +155,16 @@ func TestCloseFromHandlers(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseTimeoutIsADeadline: a peer that never answers the close frame
+// makes Close return, at the close timeout, an error that matches
+// context.DeadlineExceeded like every other timeout of the package.
+func TestCloseTimeoutIsADeadline(t *testing.T) {
+	addr, conns, _ := listenRaw(t, &UpgradeOptions{CloseTimeout: 50 * time.Millisecond})
+	rc := dialRaw(t, addr)
+	server := <-conns
+	go func() { _, _ = io.Copy(io.Discard, rc.br) }() // reads, never answers
+	err := server.Close(CloseNormalClosure, "")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, CloseAbnormalClosure, CloseStatus(err))
+}
