@@ -2,7 +2,9 @@ package wsproto
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"time"
 	"unicode/utf8"
 
@@ -211,6 +213,9 @@ func (c *Conn) drainUntilClose() {
 func (c *Conn) readFailed(err error) error {
 	if c.readErr != nil {
 		return c.readErr
+	}
+	if c.closing.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errCloseTimeout // the deadline Close set for the peer's answer
 	}
 	ce := &CloseError{Code: frame.CloseAbnormalClosure, Err: err}
 	c.readErr = c.teardown(ce)
