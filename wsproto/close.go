@@ -72,8 +72,7 @@ func (c *Conn) awaitClose() {
 			c.awaitPeerClose(deadline)
 			c.readLock.unlock()
 			return
-		case c.inHandler.CompareAndSwap(true, false):
-			c.awaitPeerClose(deadline)
+		case c.inHandler.Load() && c.takeOverRead(deadline):
 			return
 		}
 		wake := c.readLock.waiters.wait()
@@ -94,12 +93,32 @@ func (c *Conn) awaitClose() {
 	}
 }
 
+// takeOverRead reads for the peer's close in place of a reader that is in a
+// ping or pong handler, if it still is, and reports whether it did. The
+// reader waits, once its handler returns, until this is done (runHandler).
+func (c *Conn) takeOverRead(deadline time.Time) bool {
+	l := c.liveness()
+	done := make(chan struct{})
+	l.mu.Lock()
+	l.takeover = done
+	l.mu.Unlock()
+	if !c.inHandler.CompareAndSwap(true, false) {
+		return false
+	}
+	c.awaitPeerClose(deadline)
+	if !c.peerClose.fired() {
+		c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: errCloseTimeout})
+	}
+	close(done)
+	return true
+}
+
 // awaitPeerClose reads, as the reader, until the peer's close frame arrives,
 // discarding data, until deadline.
 func (c *Conn) awaitPeerClose(deadline time.Time) {
 	_ = c.nc.SetReadDeadline(deadline)
 	for c.readErr == nil {
-		if err := c.skipMessage(); err != nil {
+		if err := c.skipFrames(); err != nil {
 			break
 		}
 		if err := c.nextDataFrame(); err != nil {
@@ -109,6 +128,27 @@ func (c *Conn) awaitPeerClose(deadline time.Time) {
 	if c.closeDue {
 		_ = c.answerClose()
 	}
+}
+
+// skipFrames discards the rest of a message as it is on the wire, without
+// inflating it: the connection is closing, so no later message needs the
+// decompressor's window, and a reader may be inside the decompressor (a
+// handler that called Close runs under its Read).
+func (c *Conn) skipFrames() error {
+	for c.inMessage {
+		if err := c.rd.skip(c.frameLeft); err != nil {
+			return c.readFailed(err)
+		}
+		c.frameLeft = 0
+		if c.fin {
+			c.inMessage = false
+			return nil
+		}
+		if err := c.nextDataFrame(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sendClose sends a close frame with payload p, or returns ErrClosed if one

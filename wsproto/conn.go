@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/db7c6739/ws/frame"
 )
@@ -74,9 +75,9 @@ type Conn struct {
 	readErr     error          // sticky: once set, every read returns it
 	reader      *messageReader // NextReader's, until the next message is asked for
 	compress    *compression   // nil unless permessage-deflate was agreed
-	pingHandler func(payload []byte)
-	pongHandler func(payload []byte)
-	inHandler   atomic.Bool // the reader is in a ping or pong handler
+	handlers    atomic.Pointer[controlHandlers]
+	inHandler   atomic.Bool         // the reader is in a ping or pong handler
+	grown       weak.Pointer[byte] // the last message buffer a read allocated (see awaitData)
 
 	// Writing: writeLock is held for a whole message, frameMu for a frame,
 	// so control frames go out between the frames of a streamed message.
@@ -171,12 +172,37 @@ func (c *Conn) SetReadLimit(n int64) { c.readLimit = n }
 
 // SetPingHandler sets a function called with the payload of each ping, after
 // the pong answering it was sent (or left for the writer of a frame going
-// out at that moment to send). It runs on the reading goroutine and must
-// not read from c; it may write, and Close. The payload is valid only
-// during the call.
-func (c *Conn) SetPingHandler(h func(payload []byte)) { c.pingHandler = h }
+// out at that moment to send). It runs on the goroutine reading c when the
+// ping arrives: a read's, or that of Ping or the heartbeat when they read
+// for a pong (never two at once). It must not read from c; it may write,
+// and Close. The payload is valid only during the call. It may be set at
+// any time.
+func (c *Conn) SetPingHandler(h func(payload []byte)) {
+	c.setHandlers(func(hs *controlHandlers) { hs.ping = h })
+}
 
-// SetPongHandler sets a function called with the payload of each pong. It
-// runs on the reading goroutine and must not read from c; it may write, and
-// Close. The payload is valid only during the call.
-func (c *Conn) SetPongHandler(h func(payload []byte)) { c.pongHandler = h }
+// SetPongHandler sets a function called with the payload of each pong, on
+// the terms of SetPingHandler.
+func (c *Conn) SetPongHandler(h func(payload []byte)) {
+	c.setHandlers(func(hs *controlHandlers) { hs.pong = h })
+}
+
+// controlHandlers are the functions set by SetPingHandler and
+// SetPongHandler, replaced whole when either changes.
+type controlHandlers struct {
+	ping, pong func(payload []byte)
+}
+
+func (c *Conn) setHandlers(change func(*controlHandlers)) {
+	for {
+		old := c.handlers.Load()
+		hs := new(controlHandlers)
+		if old != nil {
+			*hs = *old
+		}
+		change(hs)
+		if c.handlers.CompareAndSwap(old, hs) {
+			return
+		}
+	}
+}

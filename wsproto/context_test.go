@@ -1,12 +1,14 @@
 package wsproto
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"testing"
 	"time"
 
+	"github.com/db7c6739/ws/frame"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -167,4 +169,56 @@ func TestCloseTimeoutIsADeadline(t *testing.T) {
 	err := server.Close(CloseNormalClosure, "")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, CloseAbnormalClosure, CloseStatus(err))
+}
+
+// TestCloseWhileAnotherHandles: Close from one goroutine while the reader
+// is in a pong handler on another takes the reading over; the peer never
+// answers, the close times out, and the reader, once its handler returns,
+// reports how the connection ended. Run with -race.
+func TestCloseWhileAnotherHandles(t *testing.T) {
+	checkGoroutines(t)
+	addr, conns, _ := listenRaw(t, &UpgradeOptions{CloseTimeout: 50 * time.Millisecond})
+	rc := dialRaw(t, addr)
+	server := <-conns
+	inHandler, release := make(chan struct{}), make(chan struct{})
+	server.SetPongHandler(func([]byte) {
+		close(inHandler)
+		<-release
+	})
+	reading := readInBackground(server)
+	rc.send(frameBytes(true, frame.OpPong, true, []byte("unasked")))
+	<-inHandler
+	go func() { _, _ = io.Copy(io.Discard, rc.br) }() // reads, never answers
+	err := server.Close(CloseNormalClosure, "")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	close(release)
+	err = <-reading
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, CloseAbnormalClosure, CloseStatus(err))
+}
+
+// TestCloseFromHandlerInCompressedMessage: a pong between the frames of a
+// compressed message whose handler calls Close: the rest of the message
+// is skipped as it is, not inflated again under the decompressor, and the
+// closing handshake completes with 1000 (not 1007).
+func TestCloseFromHandlerInCompressedMessage(t *testing.T) {
+	checkGoroutines(t)
+	addr, conns, _ := listenRaw(t, &UpgradeOptions{Compression: &CompressionOptions{}, CloseTimeout: 5 * time.Second})
+	rc := dialRawWith(t, addr, "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n")
+	server := <-conns
+	closed := make(chan error, 1)
+	server.SetPongHandler(func([]byte) { closed <- server.Close(CloseNormalClosure, "bye") })
+	reading := readInBackground(server)
+	body := deflateRaw(bytes.Repeat([]byte("compressible text, "), 30000))
+	half := len(body) / 2
+	rc.send(maskedRsv1(frameBytes(false, frame.OpText, true, body[:half])),
+		frameBytes(true, frame.OpPong, true, []byte("now")))
+	assert.Equal(t, CloseNormalClosure, rc.readClose())
+	rc.send(frameBytes(true, frame.OpContinuation, true, body[half:]),
+		frameBytes(true, frame.OpClose, true, []byte{0x03, 0xe8}))
+	var err error
+	require.True(t, bounded(t, 5*time.Second, "Close", func() { err = <-closed }))
+	assert.NoError(t, err)
+	err = <-reading
+	assert.Equal(t, CloseNormalClosure, CloseStatus(err), "%v", err)
 }

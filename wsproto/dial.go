@@ -132,6 +132,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		err = fmt.Errorf("wsproto: handshake: %w", ctx.Err())
 	}
 	if err != nil {
+		if c != nil {
+			c.CloseNow() // and its heartbeat
+		}
 		nc.Close()
 		return nil, resp, err
 	}
@@ -228,7 +231,8 @@ func dialProxy(ctx context.Context, p *url.URL, addr string, dial func(context.C
 	if err != nil {
 		return nil, fmt.Errorf("wsproto: dial proxy %s: %w", p.Host, err)
 	}
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	raw := nc // closing it ends TLS on it too
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	if p.Scheme == "https" {
 		if nc, err = clientTLS(ctx, nc, p.Hostname(), opts.TLSConfig, "http/1.1"); err != nil {

@@ -8,8 +8,9 @@ import (
 )
 
 // ReadJSON and WriteJSON borrow their buffers from pools, so that a
-// connection holds none between messages; buffers that grew past
-// maxPooledJSON are let go rather than kept.
+// connection holds none between messages. A read waits for its message
+// holding the buffer, so only buffers of at most a read buffer's size go
+// back to the read pool; writes keep theirs up to maxPooledJSON.
 var (
 	jsonReads  = sync.Pool{New: func() any { return new([]byte) }}
 	jsonWrites = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -27,7 +28,7 @@ func (c *Conn) ReadJSON(ctx context.Context, v any) error {
 	if err == nil {
 		err = json.Unmarshal(msg, v)
 	}
-	if cap(msg) <= maxPooledJSON {
+	if cap(msg) <= DefaultBufferSize {
 		*b = msg[:0]
 		jsonReads.Put(b)
 	}

@@ -94,9 +94,10 @@ func (w *pingWaiter) answered() bool {
 // liveness is what a connection keeps for pings: those sent and not yet
 // answered, in the order they went out, and the heartbeat if it is on.
 type liveness struct {
-	mu      sync.Mutex
-	waiting []*pingWaiter
-	hb      *heartbeat // set before the Conn is shared
+	mu       sync.Mutex
+	waiting  []*pingWaiter
+	takeover chan struct{} // closed when a Close that read for a handler is done
+	hb       *heartbeat    // set before the Conn is shared
 }
 
 func (c *Conn) liveness() *liveness {
@@ -193,9 +194,10 @@ type heartbeat struct {
 	interval, timeout time.Duration
 	timer             *time.Timer
 
-	mu     sync.Mutex
-	heard  uint32 // readBuffer.heard when last looked at
-	pinged bool   // a ping went out and nothing arrived since
+	mu      sync.Mutex
+	heard   uint32 // readBuffer.heard when last looked at
+	pinged  bool   // a ping went out and nothing arrived since
+	stopped bool   // the connection ended: the timer is not to be set again
 }
 
 // startHeartbeat turns the heartbeat on, if the options ask for it.
@@ -215,41 +217,34 @@ func (c *Conn) startHeartbeat(interval, timeout time.Duration) {
 
 // beat runs when the timer fires: a connection that brought bytes since the
 // last beat is alive; a quiet one gets a ping; one still quiet a timeout
-// after its ping is failed, unless the stream waits on our reader, not on
-// the peer (a message arrived and is not yet read).
+// after its ping is failed if a read waits on the network for it, but not
+// if the stream waits on our reader instead (a message arrived and is not
+// yet read, or is being read).
 func (h *heartbeat) beat() {
 	c := h.c
-	if c.closed.fired() {
+	h.mu.Lock()
+	if h.stopped {
+		h.mu.Unlock()
 		return
 	}
-	h.mu.Lock()
 	heard := c.rd.heard.Load()
-	if heard != h.heard {
+	switch {
+	case heard != h.heard:
 		h.heard, h.pinged = heard, false
 		h.timer.Reset(h.interval)
 		h.mu.Unlock()
 		return
-	}
-	if h.pinged {
+	case h.pinged:
 		h.mu.Unlock()
-		if c.readLock.tryLock(lockInternal) {
-			waiting := c.rd.r != c.rd.w || c.frameLeft > 0
-			c.readLock.unlock()
-			if waiting {
-				h.mu.Lock()
-				h.pinged = false
-				h.timer.Reset(h.interval)
-				h.mu.Unlock()
-				return
-			}
+		if h.peerSilent() {
+			c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: ErrPingTimeout})
 		}
-		c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: ErrPingTimeout})
 		return
 	}
 	h.pinged = true
 	h.timer.Reset(h.timeout)
 	h.mu.Unlock()
-	if c.sendPing(&pingWaiter{}) != nil {
+	if c.sendPing(&pingWaiter{payload: heartbeatPayload}) != nil {
 		return
 	}
 	// The pong must be read: by the reader if there is one, else here.
@@ -259,11 +254,39 @@ func (h *heartbeat) beat() {
 	}
 }
 
+// heartbeatPayload marks the heartbeat's pings, so that their pongs answer
+// no Ping sent after them.
+var heartbeatPayload = []byte("wsproto heartbeat")
+
+// peerSilent tells a silent peer from a busy reader once nothing arrived
+// for a timeout after a ping: the peer is silent if a read waits on the
+// network, or if no one reads and nothing is buffered. Otherwise the
+// timer is set to look again after another timeout.
+func (h *heartbeat) peerSilent() bool {
+	c := h.c
+	if c.readLock.tryLock(lockInternal) {
+		waiting := c.rd.r != c.rd.w || c.frameLeft > 0
+		c.readLock.unlock()
+		if !waiting {
+			return true
+		}
+	} else if c.rd.waiting.Load() {
+		return true
+	}
+	h.mu.Lock()
+	if !h.stopped {
+		h.timer.Reset(h.timeout)
+	}
+	h.mu.Unlock()
+	return false
+}
+
 // stopHeartbeat stops the heartbeat's timer, if any, so that it lets go of
 // the connection.
 func (c *Conn) stopHeartbeat() {
 	if l := c.live.Load(); l != nil && l.hb != nil {
 		l.hb.mu.Lock()
+		l.hb.stopped = true
 		l.hb.timer.Stop()
 		l.hb.mu.Unlock()
 	}

@@ -43,17 +43,19 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 // and stays grown while the connection idles, so every frame between here
 // and the network counts in the memory of an idle connection.
 //
-// While it waits, it holds *dst only weakly if that is larger than a read
-// buffer: the documented read loop passes each message back in, and an
-// idle connection would otherwise keep its largest message for life. If
-// the garbage collector took the buffer meanwhile, *dst comes back nil.
+// While it waits, it holds *dst only weakly if that is the buffer the last
+// read allocated and larger than a read buffer: the documented read loop
+// passes each message back in, and an idle connection would otherwise keep
+// its largest message for life. If the garbage collector took the buffer
+// meanwhile, *dst comes back nil. (A buffer of the caller's own, which may
+// not even be Go memory, is held as it is.)
 func (c *Conn) awaitData(dst *[]byte) error {
 	if c.inMessage || c.rd.r != c.rd.w {
 		return nil
 	}
 	var err error
-	if size := cap(*dst); size > int(c.rd.size) {
-		keep := weak.Make(unsafe.SliceData(*dst))
+	if size := cap(*dst); size > int(c.rd.size) && c.grown.Value() == unsafe.SliceData(*dst) {
+		keep := c.grown
 		*dst = nil
 		err = c.rd.readMore()
 		if p := keep.Value(); p != nil {
@@ -81,7 +83,7 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 	for {
 		for c.frameLeft > 0 {
 			if len(dst) == cap(dst) {
-				dst = grow(dst, c.frameLeft)
+				dst = c.grow(dst, c.frameLeft)
 			}
 			room := dst[len(dst):cap(dst)]
 			if int64(len(room)) > c.frameLeft {
@@ -108,8 +110,17 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 // grow makes room in dst for a frame with left bytes still to come, at most
 // doubling it (from 64 KiB at least): room follows the bytes that arrive, so
 // that a length on the wire alone cannot make a connection allocate much.
-func grow(dst []byte, left int64) []byte {
-	return growMessage(dst, int(min(left, max(int64(cap(dst)), 64<<10))))
+func (c *Conn) grow(dst []byte, left int64) []byte {
+	return c.grewTo(growMessage(dst, int(min(left, max(int64(cap(dst)), 64<<10)))))
+}
+
+// grewTo remembers, weakly, a message buffer a read allocated, so that
+// awaitData knows it for one of its own.
+func (c *Conn) grewTo(b []byte) []byte {
+	if cap(b) > int(c.rd.size) {
+		c.grown = weak.Make(unsafe.SliceData(b))
+	}
+	return b
 }
 
 // NextReader waits for the next data message and returns its type and a
@@ -262,12 +273,16 @@ func (l *readLock) unlock() {
 
 func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 	for !c.readLock.tryLock(lockUser) {
-		switch {
-		case c.closing.Load():
-			// Close is reading for the peer's close frame: wait for it.
-			<-c.closed.done()
-			return nil, c.finalErr()
-		case c.readLock.state.Load() != lockInternal:
+		switch c.readLock.state.Load() {
+		case lockFree:
+			continue
+		case lockUser:
+			if c.closing.Load() {
+				// Close is reading for the peer's close frame: wait
+				// for it.
+				<-c.closed.done()
+				return nil, c.finalErr()
+			}
 			return nil, ErrConcurrentRead
 		}
 		wake := c.readLock.waiters.wait()
@@ -437,15 +452,15 @@ func (c *Conn) handleControl(h frame.Header) error {
 		// failed) is no reason to stop reading: the read that follows
 		// reports what became of the connection.
 		_ = c.answerPing(payload)
-		if c.pingHandler != nil {
-			if err := c.runHandler(c.pingHandler, payload); err != nil {
+		if hs := c.handlers.Load(); hs != nil && hs.ping != nil {
+			if err := c.runHandler(hs.ping, payload); err != nil {
 				return err
 			}
 		}
 	case frame.OpPong:
 		c.pongArrived(payload)
-		if c.pongHandler != nil {
-			if err := c.runHandler(c.pongHandler, payload); err != nil {
+		if hs := c.handlers.Load(); hs != nil && hs.pong != nil {
+			if err := c.runHandler(hs.pong, payload); err != nil {
 				return err
 			}
 		}
@@ -480,10 +495,12 @@ func (c *Conn) runHandler(h func(payload []byte), payload []byte) error {
 	if c.inHandler.CompareAndSwap(true, false) {
 		return nil
 	}
-	<-c.closed.done()
-	if c.readErr != nil {
-		return c.readErr
-	}
+	// A Close took the reading over: wait until it is done with it.
+	l := c.live.Load()
+	l.mu.Lock()
+	done := l.takeover
+	l.mu.Unlock()
+	<-done
 	return c.finalErr()
 }
 
@@ -491,7 +508,7 @@ func (c *Conn) runHandler(h func(payload []byte), payload []byte) error {
 func (c *Conn) readCompressed(dst []byte) (MessageType, []byte, error) {
 	for {
 		if len(dst) == cap(dst) {
-			dst = growMessage(dst, c.inflateRoom(len(dst)))
+			dst = c.grewTo(growMessage(dst, c.inflateRoom(len(dst))))
 		}
 		n, err := c.readInflated(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]

@@ -12,14 +12,15 @@ import (
 // drained at the end of a message. Large payloads bypass it and are read
 // straight into the caller's slice.
 type readBuffer struct {
-	nc     net.Conn
-	pool   *sync.Pool
-	size   int32   // of a pooled buffer; at least 2*inlineSize
-	pooled *[]byte // borrowed from pool, or nil
-	buf    []byte  // inline[:], *pooled, or a buffer of its own for an oversized leftover
-	r, w   int
-	heard  atomic.Uint32 // reads that brought bytes, for the heartbeat
-	inline [inlineSize]byte
+	nc      net.Conn
+	pool    *sync.Pool
+	size    int32   // of a pooled buffer; at least 2*inlineSize
+	pooled  *[]byte // borrowed from pool, or nil
+	buf     []byte  // inline[:], *pooled, or a buffer of its own for an oversized leftover
+	r, w    int
+	heard   atomic.Uint32 // reads that brought bytes, for the heartbeat
+	inline  [inlineSize]byte
+	waiting atomic.Bool // a read from the network is in progress, for the heartbeat
 }
 
 func (b *readBuffer) init(nc net.Conn, size int, leftover []byte) {
@@ -63,7 +64,9 @@ func (b *readBuffer) readMore() error {
 		}
 		b.r, b.w = 0, len(unread)
 	}
+	b.waiting.Store(true)
 	n, err := b.nc.Read(b.buf[b.w:])
+	b.waiting.Store(false)
 	b.w += n
 	if n > 0 {
 		b.heard.Add(1)
@@ -85,7 +88,9 @@ func (b *readBuffer) giveBack() {
 func (b *readBuffer) read(p []byte) (int, error) {
 	if b.r == b.w {
 		if len(p) >= int(b.size) {
+			b.waiting.Store(true)
 			n, err := b.nc.Read(p)
+			b.waiting.Store(false)
 			if n > 0 {
 				b.heard.Add(1)
 			}

@@ -75,13 +75,7 @@ func (s *stream) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-func (s *stream) Close() error {
-	err := s.c.Close(CloseNormalClosure, "")
-	if err == ErrClosed {
-		return net.ErrClosed // as a net.Conn closed twice
-	}
-	return err
-}
+func (s *stream) Close() error { return s.c.Close(CloseNormalClosure, "") }
 
 func (s *stream) LocalAddr() net.Addr                { return s.c.LocalAddr() }
 func (s *stream) RemoteAddr() net.Addr               { return s.c.RemoteAddr() }
