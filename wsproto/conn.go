@@ -56,28 +56,28 @@ type Conn struct {
 	client       bool
 
 	// Reading: owned by the goroutine that holds readLock.
-	readLock    readLock
-	rd          readBuffer
-	readLimit   int64
-	frameLeft   int64 // payload bytes of the current frame not yet read
-	fin         bool  // the current frame ends its message
-	masked      bool
-	mask        [4]byte
-	inMessage   bool // a data message has begun and not ended
-	msgType     MessageType
-	maskPos     int
-	msgSize     int64
-	text        utf8Stream
-	gotClose    bool           // the peer's close frame arrived, valid or not
-	closeDue    bool           // it was valid, and answerClose has yet to answer it
-	compressed  bool           // the message being read is (RSV1 on its first frame)
-	closeSent   bool           // our close frame went out; under frameMu, with the writing
-	readErr     error          // sticky: once set, every read returns it
-	reader      *messageReader // NextReader's, until the next message is asked for
-	compress    *compression   // nil unless permessage-deflate was agreed
-	handlers    atomic.Pointer[controlHandlers]
-	inHandler   atomic.Bool         // the reader is in a ping or pong handler
-	grown       weak.Pointer[byte] // the last message buffer a read allocated (see awaitData)
+	readLock   readLock
+	rd         readBuffer
+	readLimit  int64
+	frameLeft  int64 // payload bytes of the current frame not yet read
+	fin        bool  // the current frame ends its message
+	masked     bool
+	mask       [4]byte
+	inMessage  bool // a data message has begun and not ended
+	msgType    MessageType
+	maskPos    int
+	msgSize    int64
+	text       utf8Stream
+	gotClose   bool           // the peer's close frame arrived, valid or not
+	closeDue   bool           // it was valid, and answerClose has yet to answer it
+	compressed bool           // the message being read is (RSV1 on its first frame)
+	closeSent  bool           // our close frame went out; under frameMu, with the writing
+	readErr    error          // sticky: once set, every read returns it
+	reader     *messageReader // NextReader's, until the next message is asked for
+	compress   *compression   // nil unless permessage-deflate was agreed
+	handlers   atomic.Pointer[controlHandlers]
+	inHandler  atomic.Bool        // the reader is in a ping or pong handler
+	grown      weak.Pointer[byte] // the last message buffer a read allocated (see awaitData)
 
 	// Writing: writeLock is held for a whole message, frameMu for a frame,
 	// so control frames go out between the frames of a streamed message.
