@@ -6,7 +6,7 @@
 // connection from its own listener with UpgradeConn; a client calls Dial
 // with a ws:// or wss:// URL. Each returns a *Conn:
 //
-//	c, err := wsproto.Upgrade(w, r, nil)
+//	c, err := wsproto.Upgrade(w, r, &wsproto.UpgradeOptions{PingInterval: 30 * time.Second})
 //	if err != nil {
 //		return // Upgrade has answered the request with the right status
 //	}
@@ -44,14 +44,19 @@
 //
 // A message may be at most DefaultReadLimit (32 MiB) unless ReadLimit or
 // SetReadLimit says otherwise; the length a frame announces is checked
-// before its payload is read or any room is made for it. The handshake is
-// bounded by HandshakeTimeout and the request head of UpgradeConn by
-// MaxHeaderBytes.
+// before its payload is read or any room is made for it, and room grows
+// with the bytes that arrive, never past the limit, inflated bytes
+// included (a deflate bomb costs less than twice the limit through
+// ReadMessage, and the decompressor's window through NextReader). The
+// handshake is bounded by HandshakeTimeout, the request head of
+// UpgradeConn by MaxHeaderBytes, and the response head Dial reads (and a
+// proxy's) by MaxResponseHeaderBytes.
 //
 // # Concurrency
 //
 // One goroutine may read at a time; a second concurrent read returns
-// ErrConcurrentRead. Any number of goroutines may write: WriteMessage and
+// ErrConcurrentRead (a read that finds Ping or the heartbeat reading for a
+// pong waits for it instead). Any number of goroutines may write: WriteMessage and
 // NextWriter hold the connection for one message, so messages never
 // interleave, while Ping, Pong, Close and the automatic answers to pings
 // take it for one frame only, so they go out between the frames of a message
@@ -125,19 +130,22 @@
 //
 // # Memory
 //
-// An idle connection is a 640-byte Conn and holds no pooled buffer and no
-// channel: a read at a message boundary lands in a 256-byte buffer the Conn
-// owns, larger reads borrow pooled buffers and give them back at the end of
-// the message, and writes borrow one for the duration of a frame. What only
-// some connections need (a client's masking keys, a pong waiting for a
-// writer, a channel to wait on) is made when first needed. UpgradeConn
+// An idle connection is a Conn of about 640 bytes and holds no pooled
+// buffer and no channel: a read at a message boundary lands in a 256-byte
+// buffer the Conn owns, larger reads borrow pooled buffers and give them
+// back at the end of the message, and writes borrow one for the duration
+// of a frame. What only some connections need (a client's masking keys, a
+// pong waiting for a writer, pings waiting for pongs, the heartbeat's
+// timer, a channel to wait on) is made when first needed. UpgradeConn
 // allocates the Conn and nothing else.
 //
 // A server writes a large payload straight from the caller's slice, and
 // reads one straight into it. The read loop above keeps no large buffer
-// while it waits: a slice passed to ReadMessage that is larger than the
-// read buffer is held only weakly until the next message begins, and used
-// for it if the garbage collector has not taken it meanwhile. So a
+// while it waits: a slice that a read allocated, passed back to
+// ReadMessage, is held only weakly until the next message begins if it is
+// larger than the read buffer, and used for it if the garbage collector
+// has not taken it meanwhile (a large buffer of the caller's own is the
+// caller's to drop). So a
 // connection that once received a 30 MiB message holds, when idle, what
 // one that received 100 bytes holds (TestIdleRetention), and a stream of
 // large messages still reuses one buffer.
