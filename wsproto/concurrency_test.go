@@ -115,7 +115,7 @@ func TestNextReaderVersusClose(t *testing.T) {
 			_ = client.Close(frame.CloseNormalClosure, "")
 		}()
 		done := drainLoop(server)
-		require.Eventually(t, func() bool { return server.rd.heard.Load() > 0 }, 5*time.Second, 100*time.Microsecond, "the reading has begun")
+		require.Eventually(t, func() bool { return server.readLock.held() || server.readLock.gen() > 0 }, 5*time.Second, 100*time.Microsecond, "the reading has begun")
 		_ = server.Close(frame.CloseNormalClosure, "")
 		select {
 		case <-done:

@@ -47,7 +47,7 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) 
 			return time.Since(start), c.settle(ctx, stop, nil)
 		default:
 		}
-		gen := c.readLock.gen.Load()
+		gen := c.readLock.gen()
 		if c.readLock.tryLock(lockInternal) {
 			err := c.readControl(w.answered)
 			c.endInternalRead()
@@ -58,10 +58,10 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) 
 				continue
 			}
 			// A data message is next: wait for a read to take it.
-			gen = c.readLock.gen.Load()
+			gen = c.readLock.gen()
 		}
 		wake := c.readLock.waiters.wait()
-		if c.readLock.gen.Load() != gen {
+		if c.readLock.gen() != gen {
 			continue // a read ended meanwhile
 		}
 		select {
@@ -210,6 +210,7 @@ func (c *Conn) startHeartbeat(interval, timeout time.Duration) {
 	}
 	h := &heartbeat{c: c, interval: interval, timeout: timeout}
 	c.liveness().hb = h
+	c.rd.watched = true
 	h.mu.Lock() // the timer's function may run before AfterFunc returns
 	h.timer = time.AfterFunc(interval, h.beat)
 	h.mu.Unlock()
@@ -270,7 +271,7 @@ func (h *heartbeat) peerSilent() bool {
 		if !waiting {
 			return true
 		}
-	} else if c.rd.waiting.Load() {
+	} else if c.rd.waiting() {
 		return true
 	}
 	h.mu.Lock()

@@ -250,8 +250,11 @@ func (c *Conn) skipMessage() error {
 // frames (readControl). A user's read that finds Ping or the heartbeat
 // reading waits for it; one that finds another user's read fails.
 type readLock struct {
-	state   atomic.Int32 // lockFree, lockUser or lockInternal
-	gen     atomic.Uint32
+	// The holder (lockFree, lockUser or lockInternal) in the low bits,
+	// and above them a count of releases, which Ping uses to tell whether
+	// a read ended while it looked away: one word, so that a release costs
+	// one atomic store, as a bare flag would.
+	state   atomic.Uint32
 	waiters wakeList
 }
 
@@ -259,21 +262,32 @@ const (
 	lockFree = iota
 	lockUser
 	lockInternal
+
+	lockKinds = 3 // mask of the holder's bits
+	lockGen   = 4 // one release
 )
 
-func (l *readLock) tryLock(kind int32) bool { return l.state.CompareAndSwap(lockFree, kind) }
+func (l *readLock) tryLock(kind uint32) bool {
+	s := l.state.Load()
+	return s&lockKinds == lockFree && l.state.CompareAndSwap(s, s|kind)
+}
 
-func (l *readLock) held() bool { return l.state.Load() != lockFree }
+// holder returns lockFree, lockUser or lockInternal.
+func (l *readLock) holder() uint32 { return l.state.Load() & lockKinds }
+
+func (l *readLock) held() bool { return l.holder() != lockFree }
+
+// gen counts the releases so far.
+func (l *readLock) gen() uint32 { return l.state.Load() &^ lockKinds }
 
 func (l *readLock) unlock() {
-	l.gen.Add(1)
-	l.state.Store(lockFree)
+	l.state.Store(l.gen() + lockGen)
 	l.waiters.wakeAll()
 }
 
 func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 	for !c.readLock.tryLock(lockUser) {
-		switch c.readLock.state.Load() {
+		switch c.readLock.holder() {
 		case lockFree:
 			continue
 		case lockUser:
@@ -286,7 +300,7 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 			return nil, ErrConcurrentRead
 		}
 		wake := c.readLock.waiters.wait()
-		if c.readLock.state.Load() != lockInternal {
+		if c.readLock.holder() != lockInternal {
 			continue
 		}
 		select {
@@ -321,12 +335,26 @@ func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
 // makes it current.
 func (c *Conn) nextDataFrame() error {
 	for {
-		h, size, err := c.peekHeader()
-		if err != nil {
-			return err
+		// peekHeader, inline: this is the path of every message.
+		rd := &c.rd
+		if err := rd.fill(frame.MinHeaderSize); err != nil {
+			return c.readFailed(err)
 		}
-		c.rd.r += size
-		c.frameLeft = h.Length
+		size := frame.HeaderSize(rd.buf[rd.r+1])
+		if err := rd.fill(size); err != nil {
+			return c.readFailed(err)
+		}
+		h, _, err := frame.ParseHeader(rd.buf[rd.r:rd.w])
+		if err != nil {
+			var ve *frame.ViolationError
+			errors.As(err, &ve)
+			return c.fail(ve.Code, err)
+		}
+		rd.r += size
+		c.frameLeft = h.Length // so that failing skips the payload
+		if cause := c.headerFault(h); cause != nil {
+			return c.fail(frame.CloseProtocolError, cause)
+		}
 		if h.Opcode.IsControl() {
 			c.frameLeft = 0
 			if err := c.handleControl(h); err != nil {
@@ -379,23 +407,29 @@ func (c *Conn) peekHeader() (frame.Header, int, error) {
 		errors.As(err, &ve)
 		return h, 0, c.fail(ve.Code, err)
 	}
+	if cause := c.headerFault(h); cause != nil {
+		rd.r += size
+		c.frameLeft = h.Length // so that failing skips the payload
+		return h, 0, c.fail(frame.CloseProtocolError, cause)
+	}
+	return h, size, nil
+}
+
+// headerFault returns why the connection must refuse a frame with header h,
+// or nil.
+func (c *Conn) headerFault(h frame.Header) error {
 	// RSV1 marks the first frame of a compressed message, and only that,
 	// once permessage-deflate was agreed (RFC 7692 §6).
 	rsv1OK := h.Rsv1 && c.compress != nil && (h.Opcode == frame.OpText || h.Opcode == frame.OpBinary)
-	var cause error
 	switch {
 	case h.Rsv1 && !rsv1OK, h.Rsv2, h.Rsv3:
-		cause = ErrReservedBits
+		return ErrReservedBits
 	case c.client && h.Masked:
-		cause = ErrMaskedFrame
+		return ErrMaskedFrame
 	case !c.client && !h.Masked:
-		cause = ErrUnmaskedFrame
-	default:
-		return h, size, nil
+		return ErrUnmaskedFrame
 	}
-	rd.r += size
-	c.frameLeft = h.Length // so that failing skips the payload
-	return h, 0, c.fail(frame.CloseProtocolError, cause)
+	return nil
 }
 
 // readPayload reads part of the current frame's payload into p

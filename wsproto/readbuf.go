@@ -12,15 +12,18 @@ import (
 // drained at the end of a message. Large payloads bypass it and are read
 // straight into the caller's slice.
 type readBuffer struct {
-	nc      net.Conn
-	pool    *sync.Pool
-	size    int32   // of a pooled buffer; at least 2*inlineSize
-	pooled  *[]byte // borrowed from pool, or nil
-	buf     []byte  // inline[:], *pooled, or a buffer of its own for an oversized leftover
-	r, w    int
-	heard   atomic.Uint32 // reads that brought bytes, for the heartbeat
-	inline  [inlineSize]byte
-	waiting atomic.Bool // a read from the network is in progress, for the heartbeat
+	nc     net.Conn
+	pool   *sync.Pool
+	size   int32   // of a pooled buffer; at least 2*inlineSize
+	pooled *[]byte // borrowed from pool, or nil
+	buf    []byte  // inline[:], *pooled, or a buffer of its own for an oversized leftover
+	r, w   int
+	inline [inlineSize]byte
+	// For the heartbeat, if watched: heard counts each read from the
+	// network twice, as it begins and as it ends, so that it is odd while
+	// one waits on the network and changes whenever one happened.
+	heard   atomic.Uint32
+	watched bool
 }
 
 func (b *readBuffer) init(nc net.Conn, size int, leftover []byte) {
@@ -64,16 +67,25 @@ func (b *readBuffer) readMore() error {
 		}
 		b.r, b.w = 0, len(unread)
 	}
-	b.waiting.Store(true)
+	b.watch()
 	n, err := b.nc.Read(b.buf[b.w:])
-	b.waiting.Store(false)
+	b.watch()
 	b.w += n
 	if n > 0 {
-		b.heard.Add(1)
 		return nil
 	}
 	return err
 }
+
+// watch marks the beginning or the end of a read from the network.
+func (b *readBuffer) watch() {
+	if b.watched {
+		b.heard.Add(1)
+	}
+}
+
+// waiting reports whether a read waits on the network (if watched).
+func (b *readBuffer) waiting() bool { return b.heard.Load()&1 == 1 }
 
 func (b *readBuffer) giveBack() {
 	if b.pooled != nil {
@@ -88,12 +100,9 @@ func (b *readBuffer) giveBack() {
 func (b *readBuffer) read(p []byte) (int, error) {
 	if b.r == b.w {
 		if len(p) >= int(b.size) {
-			b.waiting.Store(true)
+			b.watch()
 			n, err := b.nc.Read(p)
-			b.waiting.Store(false)
-			if n > 0 {
-				b.heard.Add(1)
-			}
+			b.watch()
 			return n, err
 		}
 		if b.pooled == nil && len(b.buf) == inlineSize {

@@ -68,7 +68,11 @@ func (w *wakeList) wait() <-chan struct{} {
 	}
 }
 
+// wakeAll wakes every goroutine waiting; it costs a load when none is.
 func (w *wakeList) wakeAll() {
+	if w.ch.Load() == nil {
+		return
+	}
 	if p := w.ch.Swap(nil); p != nil {
 		close(*p)
 	}
