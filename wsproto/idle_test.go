@@ -273,7 +273,7 @@ func measureIdle(b *testing.B, kind string, n int) float64 {
 		b.Fatalf("idle clients failed: %q %v", line, err)
 	}
 	blocked.Wait()
-	time.Sleep(200 * time.Millisecond) // let every goroutine park in its read
+	waitParked(n) // every goroutine reaches its read
 	after := serverMemory()
 	if failed.Load() > 0 {
 		b.Errorf("%d connections failed", failed.Load())
@@ -294,4 +294,18 @@ func measureIdle(b *testing.B, kind string, n int) float64 {
 // connection costs in all.
 func TestConnSize(t *testing.T) {
 	assert.LessOrEqual(t, unsafe.Sizeof(Conn{}), uintptr(768))
+}
+
+// waitParked waits, up to 10 s, until n goroutines are parked waiting on
+// the network: the servers' reads, which begin just after they say they
+// are ready.
+func waitParked(n int) {
+	buf := make([]byte, 64<<20)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); <-tick.C {
+		if strings.Count(string(buf[:runtime.Stack(buf, true)]), "[IO wait") >= n {
+			return
+		}
+	}
 }
