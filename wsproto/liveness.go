@@ -79,7 +79,6 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) 
 type pingWaiter struct {
 	payload []byte
 	done    chan struct{}
-	ok      bool // answered; under pings.mu
 }
 
 func (w *pingWaiter) answered() bool {
