@@ -8,7 +8,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/db7c6739/ws/examples/casefold/internal/casefold"
+	"github.com/db7c6739/ws/examples/internal/casefold"
 	"github.com/db7c6739/ws/wsproto"
 )
 

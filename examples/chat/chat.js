@@ -12,7 +12,7 @@
   document.title = room + " · chat";
 
   // ?name= of this page's URL is passed on; without it the server picks one.
-  const name = new URLSearchParams(location.search).get("name");
+  const name = (new URLSearchParams(location.search).get("name") || "").trim();
   const nameQuery = name ? "?name=" + encodeURIComponent(name) : "";
   const ws = new WebSocket((location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + location.pathname + '/ws' + nameQuery);
 
@@ -27,14 +27,22 @@
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
-  // A message's textContent is exactly "NAME: TEXT"; its time is a tooltip.
+  // A message's textContent is exactly "NAME: TEXT", or "NAME [api]: TEXT"
+  // for one posted through the HTTP API; its time is a tooltip.
   function showMessage(m) {
     const li = document.createElement("li");
     li.className = "message";
     const who = document.createElement("span");
     who.className = "name";
     who.textContent = m.name;
-    li.append(who, ": " + m.text);
+    li.append(who);
+    if (m.via === "api") {
+      const via = document.createElement("span");
+      via.className = "via";
+      via.textContent = " [api]";
+      li.append(via);
+    }
+    li.append(": " + m.text);
     if (m.time) li.title = new Date(m.time).toLocaleString();
     append(li);
   }

@@ -37,7 +37,10 @@ const (
 	reasonTooSlow = "too slow: send queue full"
 )
 
-var errShuttingDown = errors.New("chat: server shutting down")
+var (
+	errShuttingDown = errors.New("chat: server shutting down")
+	errNameTaken    = errors.New("name: a member of the room has this name")
+)
 
 // peer is what the hub needs of a connection: *wsproto.Conn, or a stand-in
 // in the hub's tests.
@@ -68,8 +71,8 @@ type hub struct {
 // removed at once.
 type room struct {
 	name    string
-	members map[string]*client
-	history [][]byte // the last historyLen chat messages as JSON, oldest first
+	members map[string]*client // by nameKey of their names
+	history [][]byte           // the last historyLen chat messages as JSON, oldest first
 	// replay is the history event, prepared when a newcomer first needs
 	// it after a change: newcomers between two messages share one
 	// encoding.
@@ -82,6 +85,7 @@ type room struct {
 type client struct {
 	peer peer
 	name string
+	key  string // nameKey(name), its key in room.members
 	room *room
 	send chan *wsproto.PreparedMessage
 	quit chan struct{} // closed by the hub: the writer is to stop
@@ -120,16 +124,18 @@ func (h *hub) join(roomName, name string, p peer) (*client, []*wsproto.PreparedM
 	case len(r.members) == 0:
 		h.idleRooms--
 	}
+	name = r.uniqueName(name)
 	c := &client{
 		peer: p,
-		name: r.uniqueName(name),
+		name: name,
+		key:  nameKey(name),
 		room: r,
 		send: make(chan *wsproto.PreparedMessage, sendQueueLen),
 		quit: make(chan struct{}),
 	}
 	// c joins before the notice goes out, so that the room cannot empty
 	// (and be removed) if the notice drops every other member.
-	r.members[c.name] = c
+	r.members[c.key] = c
 	h.broadcastLocked(r, prepare(encode(noticeEvent{Type: "join", Name: c.name})), c)
 	welcome := prepare(encode(welcomeEvent{Type: "welcome", Name: c.name, Room: r.name, Members: r.memberNames()}))
 	return c, []*wsproto.PreparedMessage{welcome, r.historyEvent()}, nil
@@ -140,7 +146,7 @@ func (h *hub) join(roomName, name string, p peer) (*client, []*wsproto.PreparedM
 func (h *hub) leave(c *client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closing || c.room.members[c.name] != c {
+	if h.closing || c.room.members[c.key] != c {
 		return
 	}
 	h.removeLocked(c)
@@ -150,20 +156,23 @@ func (h *hub) leave(c *client) {
 // say posts text from member c into its room; it does nothing if c has
 // been dropped meanwhile.
 func (h *hub) say(c *client, text string) {
-	raw := newChatMessage(c.name, text)
+	raw := encode(newChatEvent(c.name, text))
 	m := prepare(raw)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closing || c.room.members[c.name] != c {
+	if h.closing || c.room.members[c.key] != c {
 		return
 	}
 	h.publishLocked(c.room, raw, m)
 }
 
 // post posts text under name into a room, which need not have members:
-// the message then waits in its history.
+// the message then waits in its history. It is marked as coming from the
+// API, and refused with errNameTaken if a member has that name.
 func (h *hub) post(roomName, name, text string) error {
-	raw := newChatMessage(name, text)
+	ev := newChatEvent(name, text)
+	ev.Via = "api"
+	raw := encode(ev)
 	m := prepare(raw)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -171,6 +180,9 @@ func (h *hub) post(roomName, name, text string) error {
 		return errShuttingDown
 	}
 	r := h.rooms[roomName]
+	if r != nil && r.members[nameKey(name)] != nil {
+		return errNameTaken
+	}
 	if r == nil {
 		r = &room{name: roomName, members: map[string]*client{}}
 		h.rooms[roomName] = r
@@ -189,7 +201,7 @@ func (h *hub) reply(c *client, text string) {
 	m := prepare(encode(errorEvent{Type: "error", Text: text}))
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closing || c.room.members[c.name] != c {
+	if h.closing || c.room.members[c.key] != c {
 		return
 	}
 	select {
@@ -199,8 +211,8 @@ func (h *hub) reply(c *client, text string) {
 	}
 }
 
-func newChatMessage(name, text string) []byte {
-	return encode(chatEvent{Type: "message", Name: name, Text: text, Time: time.Now().UTC().Format(time.RFC3339)})
+func newChatEvent(name, text string) chatEvent {
+	return chatEvent{Type: "message", Name: name, Text: text, Time: time.Now().UTC().Format(time.RFC3339)}
 }
 
 // publishLocked records a chat message in r's history and sends it to
@@ -246,7 +258,7 @@ func (h *hub) dropLocked(r *room, slow []*client) {
 	for len(slow) > 0 {
 		c := slow[len(slow)-1]
 		slow = slow[:len(slow)-1]
-		if r.members[c.name] != c {
+		if r.members[c.key] != c {
 			continue // listed twice, or gone
 		}
 		h.log.Info("dropping slow client", "room", r.name, "name", c.name)
@@ -260,7 +272,7 @@ func (h *hub) dropLocked(r *room, slow []*client) {
 // without members is removed, or kept for its history.
 func (h *hub) removeLocked(c *client) {
 	r := c.room
-	delete(r.members, c.name)
+	delete(r.members, c.key)
 	h.stopLocked(c)
 	if len(r.members) > 0 {
 		return
@@ -414,8 +426,8 @@ func (h *hub) list() []roomInfo {
 
 func (r *room) memberNames() []string {
 	names := make([]string, 0, len(r.members))
-	for n := range r.members {
-		names = append(names, n)
+	for _, c := range r.members {
+		names = append(names, c.name)
 	}
 	slices.Sort(names)
 	return names
@@ -438,24 +450,25 @@ func (r *room) historyEvent() *wsproto.PreparedMessage {
 }
 
 // uniqueName returns want, or "guest-NNNN" if want is empty, made unique
-// in r with a suffix ("alice-2") and kept within maxNameRunes.
+// in r with a suffix ("alice-2") and kept within maxNameRunes. Names are
+// unique by nameKey: "Alice" is taken once "alice" is in.
 func (r *room) uniqueName(want string) string {
 	if want == "" {
 		for range 10 {
 			n := "guest-" + strconv.Itoa(1000+rand.IntN(9000))
-			if r.members[n] == nil {
+			if r.members[nameKey(n)] == nil {
 				return n
 			}
 		}
 		want = "guest"
 	}
-	if r.members[want] == nil {
+	if r.members[nameKey(want)] == nil {
 		return want
 	}
 	for i := 2; ; i++ {
 		suffix := "-" + strconv.Itoa(i)
 		n := strings.TrimRightFunc(truncate(want, maxNameRunes-len(suffix)), unicode.IsSpace) + suffix
-		if r.members[n] == nil {
+		if r.members[nameKey(n)] == nil {
 			return n
 		}
 	}

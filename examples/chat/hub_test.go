@@ -26,6 +26,7 @@ type event struct {
 	Members  []string `json:"members,omitempty"`
 	Text     string   `json:"text,omitempty"`
 	Time     string   `json:"time,omitempty"`
+	Via      string   `json:"via,omitempty"`
 	Messages []event  `json:"messages,omitempty"`
 }
 
@@ -355,27 +356,42 @@ func TestValidation(t *testing.T) {
 	})
 	t.Run("names", func(t *testing.T) {
 		for _, tc := range []struct {
-			in, out string
-			err     error
+			in  string
+			err error
 		}{
-			{"alice", "alice", nil},
-			{"  alice\t", "alice", nil},
-			{"", "", nil},
-			{"   ", "", nil},
-			{"<b>x</b>", "<b>x</b>", nil},
-			{"Ünïcødé ✓ 🎉", "Ünïcødé ✓ 🎉", nil},
-			{strings.Repeat("é", 24), strings.Repeat("é", 24), nil},
-			{strings.Repeat("é", 25), "", errNameLong},
-			{"a\x00b", "", errNameControl},
-			{"a\nb", "", errNameControl},
-			{"a\u0085b", "", errNameControl},
-			{"a\x7fb", "", errNameControl},
-			{"a\xffb", "", errNameUTF8},
+			{"alice", nil},
+			{"", nil},
+			{"<b>x</b>", nil},
+			{"Ünïcødé ✓ 🎉", nil},
+			{"mary ann", nil},
+			{strings.Repeat("é", 24), nil},
+			{strings.Repeat("é", 25), errNameLong},
+			{"  alice\t", errNameSpace},
+			{"   ", errNameSpace},
+			{"alice\u00a0", errNameSpace},
+			{"a\x00b", errNameControl},
+			{"a\nb", errNameControl},
+			{"a\u0085b", errNameControl},
+			{"a\x7fb", errNameControl},
+			{"a\xffb", errNameUTF8},
+			// Format characters (Cf): each makes a name look like another.
+			{"alice\u200b", errNameFormat},     // zero-width space
+			{"\u202ealice", errNameFormat},     // right-to-left override
+			{"ali\u00adce", errNameFormat},     // soft hyphen
+			{"al\u200dice", errNameFormat},     // zero-width joiner
+			{"alice\u2066", errNameFormat},     // left-to-right isolate
+			{"\ufeffalice", errNameFormat},     // byte order mark
+			{"alice\U000e0041", errNameFormat}, // tag latin capital A
 		} {
-			got, err := cleanName(tc.in)
-			assert.Equal(t, tc.out, got, "%q", tc.in)
-			assert.Equal(t, tc.err, err, "%q", tc.in)
+			assert.Equal(t, tc.err, checkName(tc.in), "%+q", tc.in)
 		}
+	})
+	t.Run("name keys", func(t *testing.T) {
+		assert.Equal(t, nameKey("alice"), nameKey("ALICE"))
+		assert.Equal(t, nameKey("alice"), nameKey("Alice"))
+		assert.Equal(t, nameKey("strasse"), nameKey("Straße"))
+		assert.Equal(t, nameKey("σας"), nameKey("ΣΑΣ"))
+		assert.NotEqual(t, nameKey("alice"), nameKey("alice2"))
 	})
 	t.Run("texts", func(t *testing.T) {
 		for _, tc := range []struct {

@@ -123,8 +123,8 @@ func say(t *testing.T, c *wsproto.Conn, text string) {
 	send(t, c, map[string]string{"type": "message", "text": text})
 }
 
-// expectMessage reads a chat message from name with text.
-func expectMessage(t *testing.T, c *wsproto.Conn, name, text string) {
+// expectMessage reads a chat message from name with text, and returns it.
+func expectMessage(t *testing.T, c *wsproto.Conn, name, text string) event {
 	t.Helper()
 	e := readEvent(t, c)
 	assert.Equal(t, "message", e.Type)
@@ -132,6 +132,7 @@ func expectMessage(t *testing.T, c *wsproto.Conn, name, text string) {
 	assert.Equal(t, text, e.Text)
 	_, err := time.Parse(time.RFC3339, e.Time)
 	assert.NoError(t, err)
+	return e
 }
 
 func (ts *testChat) post(t *testing.T, client *http.Client, room, body string) *http.Response {
@@ -235,10 +236,12 @@ func TestChatNames(t *testing.T) {
 	for _, tc := range []struct{ ask, get string }{
 		{"alice", "alice"},
 		{"alice", "alice-2"},
-		{"  alice  ", "alice-3"},
+		{"ALICE", "ALICE-3"}, // names are unique case-folded
+		{"Alice-2", "Alice-2-2"},
+		{"Straße", "Straße"},
+		{"STRASSE", "STRASSE-2"},
 		{"Ünïcødé ✓", "Ünïcødé ✓"},
 		{"", `^guest-\d{4}$`},
-		{"   ", `^guest-\d{4}$`},
 	} {
 		_, welcome, _ := ts.join(t, "names", tc.ask)
 		if strings.HasPrefix(tc.get, "^") {
@@ -253,6 +256,12 @@ func TestChatNames(t *testing.T) {
 		{"bell\a", "name: control characters are not allowed"},
 		{"new\nline", "name: control characters are not allowed"},
 		{"\xff", "name: not valid UTF-8"},
+		{"  alice  ", "name: leading or trailing space is not allowed"},
+		{"   ", "name: leading or trailing space is not allowed"},
+		// Names that show as "alice", who is in the room.
+		{"alice\u200b", errNameFormat.Error()},
+		{"\u202ealice", errNameFormat.Error()},
+		{"ali\u00adce", errNameFormat.Error()},
 	} {
 		t.Run(fmt.Sprintf("%q", tc.ask), func(t *testing.T) {
 			c := ts.dial(t, "names", tc.ask, nil)
@@ -447,13 +456,14 @@ func TestChatAPI(t *testing.T) {
 		}{
 			{"named", `{"name":"bot","text":"hi from the API"}`, "bot", "hi from the API"},
 			{"unnamed", `{"text":"anonymous"}`, "api", "anonymous"},
-			{"blank name", `{"name":"  ","text":"blank"}`, "api", "blank"},
 			{"html", `{"name":"<i>","text":"<b>&</b>"}`, "<i>", "<b>&</b>"},
+			{"a member of another room", `{"name":"carol","text":"not in b-room"}`, "carol", "not in b-room"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				resp := ts.post(t, client, "b-room", tc.body)
 				assert.Equal(t, http.StatusAccepted, resp.StatusCode)
-				expectMessage(t, alice, tc.from, tc.text)
+				e := expectMessage(t, alice, tc.from, tc.text)
+				assert.Equal(t, "api", e.Via, "a message from the API is marked so")
 			})
 		}
 	})
@@ -471,6 +481,11 @@ func TestChatAPI(t *testing.T) {
 			{"long text", "b-room", `{"text":"` + strings.Repeat("x", maxTextRunes+1) + `"}`, http.StatusBadRequest},
 			{"long name", "b-room", `{"name":"` + strings.Repeat("x", maxNameRunes+1) + `","text":"hi"}`, http.StatusBadRequest},
 			{"control in name", "b-room", `{"name":"a\u0007","text":"hi"}`, http.StatusBadRequest},
+			{"blank name", "b-room", `{"name":"  ","text":"blank"}`, http.StatusBadRequest},
+			{"zero-width space in name", "b-room", `{"name":"alice\u200b","text":"hi"}`, http.StatusBadRequest},
+			// The API cannot speak as a member who is in the room.
+			{"a member's name", "b-room", `{"name":"alice","text":"i am alice"}`, http.StatusConflict},
+			{"a member's name in other case", "b-room", `{"name":"BOB","text":"i am bob"}`, http.StatusConflict},
 			{"huge body", "b-room", `{"text":"` + strings.Repeat("x", maxInbound) + `"}`, http.StatusRequestEntityTooLarge},
 			{"bad room", "b.room", `{"text":"hi"}`, http.StatusNotFound},
 			{"long room", strings.Repeat("r", maxRoomLen+1), `{"text":"hi"}`, http.StatusNotFound},
@@ -486,7 +501,8 @@ func TestChatAPI(t *testing.T) {
 	})
 	// Nothing refused reached the room: the next message is this one.
 	say(t, alice, "after the refusals")
-	expectMessage(t, alice, "alice", "after the refusals")
+	e := expectMessage(t, alice, "alice", "after the refusals")
+	assert.Empty(t, e.Via, "a member's own message is not marked")
 
 	t.Run("into a room without members", func(t *testing.T) {
 		assert.Equal(t, http.StatusAccepted, ts.post(t, client, "later", `{"text":"for whoever comes"}`).StatusCode)

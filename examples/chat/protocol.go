@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/db7c6739/ws/examples/internal/casefold"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -34,7 +35,8 @@ type (
 		Type string `json:"type"` // "message"
 		Name string `json:"name"`
 		Text string `json:"text"`
-		Time string `json:"time"` // RFC 3339, UTC
+		Time string `json:"time"`          // RFC 3339, UTC
+		Via  string `json:"via,omitempty"` // "api" for a message posted through the HTTP API
 	}
 	noticeEvent struct {
 		Type string `json:"type"` // "join" or "leave"
@@ -61,6 +63,8 @@ type apiMessage struct {
 var (
 	errNameLong    = errors.New("name: longer than 24 characters")
 	errNameControl = errors.New("name: control characters are not allowed")
+	errNameFormat  = errors.New("name: invisible formatting characters (zero-width, bidi controls, soft hyphen) are not allowed")
+	errNameSpace   = errors.New("name: leading or trailing space is not allowed")
 	errNameUTF8    = errors.New("name: not valid UTF-8")
 	errTextEmpty   = errors.New("text: empty")
 	errTextLong    = errors.New("text: longer than 2000 characters")
@@ -85,21 +89,31 @@ func validRoom(s string) bool {
 	return true
 }
 
-// cleanName trims s and checks it as a user name: at most 24 runes, none of
-// them a control character. It returns "" for a name that is empty once
-// trimmed, for the caller to choose one.
-func cleanName(s string) (string, error) {
-	s = strings.TrimSpace(s)
+// checkName checks s as a user name: at most 24 runes, no space at either
+// end, no control character and no format character (Unicode category
+// Cf: zero-width spaces and joiners, bidi controls, the soft hyphen),
+// which would let "alice\u200b" or "\u202ealice" pass for "alice". An
+// empty name is valid: the hub then picks one.
+func checkName(s string) error {
 	switch {
 	case !utf8.ValidString(s):
-		return "", errNameUTF8
+		return errNameUTF8
 	case utf8.RuneCountInString(s) > maxNameRunes:
-		return "", errNameLong
+		return errNameLong
+	case strings.TrimSpace(s) != s:
+		return errNameSpace
 	case strings.ContainsFunc(s, unicode.IsControl):
-		return "", errNameControl
+		return errNameControl
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }):
+		return errNameFormat
 	}
-	return s, nil
+	return nil
 }
+
+// nameKey is what names are compared by: two names are the same name if
+// they are equal once case-folded ("Alice", "ALICE" and "alice"; "Straße"
+// and "STRASSE").
+func nameKey(name string) string { return casefold.Fold(name) }
 
 // checkText checks the text of a chat message, which is kept as it is:
 // 1–2000 runes, not only white space.

@@ -105,8 +105,8 @@ func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.CloseNow()
-	name, err := cleanName(r.URL.Query().Get("name"))
-	if err != nil {
+	name := r.URL.Query().Get("name")
+	if err := checkName(name); err != nil {
 		_ = conn.Close(wsproto.ClosePolicyViolation, err.Error())
 		return
 	}
@@ -150,7 +150,10 @@ func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
 
 // postMessage posts {"name":...,"text":...} into a room: 202 Accepted, 400
 // for a body that is not such an object or whose name or text is not
-// valid, 413 for one over maxInbound bytes.
+// valid, 409 if a member of the room has that name, 413 for a body over
+// maxInbound bytes. The message goes out marked as posted through the API
+// ("via":"api"), and the page shows it so: no one can speak as a member,
+// present or not.
 func (s *server) postMessage(w http.ResponseWriter, r *http.Request) {
 	roomName := r.PathValue("room")
 	if !validRoom(roomName) {
@@ -175,7 +178,7 @@ func (s *server) postMessage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad JSON: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	name, err := cleanName(m.Name)
+	err = checkName(m.Name)
 	if err == nil {
 		err = checkText(m.Text)
 	}
@@ -183,10 +186,16 @@ func (s *server) postMessage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	name := m.Name
 	if name == "" {
 		name = "api"
 	}
-	if err := s.hub.post(roomName, name, m.Text); err != nil {
+	switch err := s.hub.post(roomName, name, m.Text); err {
+	case nil:
+	case errNameTaken:
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	default:
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}

@@ -3,7 +3,7 @@
 // which together are the full case folding that Python's str.casefold
 // applies. S (simple) and T (Turkic) lines are left out.
 //
-//	go run ./examples/casefold/internal/gencasefold -in /usr/share/unicode/CaseFolding.txt -o foldtable.go
+//	go run ./examples/internal/gencasefold -in /usr/share/unicode/CaseFolding.txt -o foldtable.go
 //
 // The default input is Debian's unicode-data package. The output records
 // the version line of the input, not its path, so that it depends on the
