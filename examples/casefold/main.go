@@ -13,7 +13,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"log/slog"
 	"net"
@@ -23,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -30,9 +30,13 @@ import (
 // long.
 const readLimit = 1 << 20
 
-// heartbeat is how long a connection may be quiet before it is pinged, and
-// then how long the ping may go unanswered.
-const heartbeat = 30 * time.Second
+// upgradeOptions are the server's WebSocket options: a visitor whose
+// network vanished is dropped by the heartbeat.
+func upgradeOptions(hb graceful.Heartbeat) *wsproto.UpgradeOptions {
+	o := &wsproto.UpgradeOptions{ReadLimit: readLimit, Compression: &wsproto.CompressionOptions{}}
+	hb.Apply(o)
+	return o
+}
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9002", "address to listen on")
@@ -40,6 +44,8 @@ func main() {
 	keyFile := flag.String("key", "", "TLS private key `file` (PEM) for -cert")
 	selfSigned := flag.Bool("self-signed", false, "serve TLS with a certificate made at startup for localhost, 127.0.0.1 and ::1, valid for a day")
 	asciiOnly := flag.Bool("ascii-only", false, "answer ASCII messages only and ignore the others")
+	var hb graceful.Heartbeat
+	hb.Register(flag.CommandLine)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -56,16 +62,7 @@ func main() {
 		log.Error("listen", "err", err)
 		os.Exit(1)
 	}
-	s := newServer(log, options{
-		AsciiOnly: *asciiOnly,
-		Upgrade: &wsproto.UpgradeOptions{
-			ReadLimit:   readLimit,
-			Compression: &wsproto.CompressionOptions{},
-			// A visitor whose network vanished is dropped after two
-			// intervals of silence.
-			PingInterval: heartbeat,
-		},
-	})
+	s := newServer(log, options{AsciiOnly: *asciiOnly, Upgrade: upgradeOptions(hb)})
 	if err := serve(ctx, log, ln, cfg, s); err != nil {
 		log.Error("serve", "err", err)
 		os.Exit(1)
@@ -88,23 +85,9 @@ func serve(ctx context.Context, log *slog.Logger, ln net.Listener, cfg *tls.Conf
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	shutdown := make(chan struct{})
-	go func() {
-		defer close(shutdown)
-		<-ctx.Done()
-		log.Info("shutting down")
-		// WebSockets first: Shutdown may wait for a browser's idle
-		// preconnection, and the pages should hear 1001 at once.
-		s.closeAll()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-	}()
 	log.Info("listening", "page", scheme+"://"+ln.Addr().String()+"/", "ascii-only", s.opts.AsciiOnly)
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	<-shutdown
-	s.wait()
-	return nil
+	return graceful.Serve(ctx, srv, ln, func() {
+		log.Info("shutting down")
+		s.conns.CloseAll()
+	})
 }

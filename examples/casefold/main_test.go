@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"flag"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/graceful"
+	"github.com/db7c6739/ws/examples/internal/graceful/gracefultest"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -212,6 +215,29 @@ func TestShutdownSaysGoingAway(t *testing.T) {
 	require.ErrorAs(t, <-errc, &ce)
 	assert.Equal(t, wsproto.CloseGoingAway, ce.Code)
 	assert.Equal(t, "server shutting down", ce.Reason)
+}
+
+// TestShutdownPrompt: the server stops promptly with a browser-like spare
+// connection, an idle keep-alive, a WebSocket that never reads and one
+// that does attached.
+func TestShutdownPrompt(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gracefultest.Shutdown(t, func(ctx context.Context, ln net.Listener) error {
+		return serve(ctx, log, ln, nil, newServer(log, options{Upgrade: upgradeOptions(graceful.Heartbeat{})}))
+	}, "/ws", 2*time.Second)
+}
+
+// TestHeartbeat: with -ping-interval 1s -pong-timeout 1s, a WebSocket that
+// never answers is closed, and one that reads stays.
+func TestHeartbeat(t *testing.T) {
+	var hb graceful.Heartbeat
+	fs := flag.NewFlagSet("casefold", flag.ContinueOnError)
+	hb.Register(fs)
+	require.NoError(t, fs.Parse([]string{"-ping-interval", "1s", "-pong-timeout", "1s"}))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gracefultest.Heartbeat(t, func(ctx context.Context, ln net.Listener) error {
+		return serve(ctx, log, ln, nil, newServer(log, options{Upgrade: upgradeOptions(hb)}))
+	}, "/ws", 10*time.Second)
 }
 
 func TestTLSConfig(t *testing.T) {

@@ -5,10 +5,10 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/db7c6739/ws/examples/internal/casefold"
+	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -31,17 +31,14 @@ type options struct {
 // server serves the page at /, its script at /wstest.js and the folding
 // WebSocket at /ws.
 type server struct {
-	log     *slog.Logger
-	opts    options
-	mux     *http.ServeMux
-	mu      sync.Mutex
-	conns   map[*wsproto.Conn]struct{}
-	closing bool           // set by closeAll: no connection may start
-	wg      sync.WaitGroup // connections and their closing handshakes
+	log   *slog.Logger
+	opts  options
+	mux   *http.ServeMux
+	conns graceful.Conns
 }
 
 func newServer(log *slog.Logger, opts options) *server {
-	s := &server{log: log, opts: opts, mux: http.NewServeMux(), conns: map[*wsproto.Conn]struct{}{}}
+	s := &server{log: log, opts: opts, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /{$}", serveFile("text/html; charset=utf-8", page))
 	s.mux.HandleFunc("GET /wstest.js", serveFile("text/javascript; charset=utf-8", script))
 	s.mux.HandleFunc("/ws", s.serveWS)
@@ -65,11 +62,10 @@ func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.CloseNow()
-	if !s.track(c) {
-		_ = c.Close(wsproto.CloseGoingAway, "server shutting down")
+	if !s.conns.Add(c) {
 		return
 	}
-	defer s.untrack(c)
+	defer s.conns.Remove(c)
 	s.log.Debug("connected", "remote", r.RemoteAddr)
 	err = s.fold(c)
 	s.log.Debug("connection ended", "remote", r.RemoteAddr, "code", wsproto.CloseStatus(err), "err", err)
@@ -107,36 +103,3 @@ func isASCII(p []byte) bool {
 	}
 	return true
 }
-
-// track registers c, unless the server is shutting down.
-func (s *server) track(c *wsproto.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	return true
-}
-
-func (s *server) untrack(c *wsproto.Conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-	s.wg.Done()
-}
-
-// closeAll tells every client that the server is going away (close 1001)
-// and keeps new connections from starting.
-func (s *server) closeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closing = true
-	for c := range s.conns {
-		s.wg.Go(func() { _ = c.Close(wsproto.CloseGoingAway, "server shutting down") })
-	}
-}
-
-// wait returns when every connection has ended; call it after closeAll.
-func (s *server) wait() { s.wg.Wait() }

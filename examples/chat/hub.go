@@ -88,9 +88,12 @@ type client struct {
 	key  string // nameKey(name), its key in room.members
 	room *room
 	send chan *wsproto.PreparedMessage
-	quit chan struct{} // closed by the hub: the writer is to stop
+	// ctx ends when the hub stops the client: its writer stops, and its
+	// reader stops waiting for its budget.
+	ctx  context.Context
+	stop context.CancelFunc
 
-	stopped bool // quit is closed; guarded by hub.mu
+	stopped bool // stop was called; guarded by hub.mu
 	closing bool // a closing handshake was started; guarded by hub.mu
 	// bg counts the writer and the closing handshake, which the handler
 	// waits for; the hub adds to it only under its mutex while the client
@@ -125,13 +128,15 @@ func (h *hub) join(roomName, name string, p peer) (*client, []*wsproto.PreparedM
 		h.idleRooms--
 	}
 	name = r.uniqueName(name)
+	ctx, stop := context.WithCancel(context.Background())
 	c := &client{
+		ctx:  ctx,
+		stop: stop,
 		peer: p,
 		name: name,
 		key:  nameKey(name),
 		room: r,
 		send: make(chan *wsproto.PreparedMessage, sendQueueLen),
-		quit: make(chan struct{}),
 	}
 	// c joins before the notice goes out, so that the room cannot empty
 	// (and be removed) if the notice drops every other member.
@@ -304,7 +309,7 @@ func (h *hub) evictLocked() {
 func (h *hub) stopLocked(c *client) {
 	if !c.stopped {
 		c.stopped = true
-		close(c.quit)
+		c.stop()
 	}
 }
 
@@ -333,11 +338,11 @@ func (h *hub) writeLoop(c *client, first []*wsproto.PreparedMessage) {
 	}
 	for {
 		select {
-		case <-c.quit:
+		case <-c.ctx.Done():
 			return
 		case m := <-c.send:
 			select {
-			case <-c.quit: // stopping wins over what is queued
+			case <-c.ctx.Done(): // stopping wins over what is queued
 				return
 			default:
 			}
@@ -357,27 +362,30 @@ func (h *hub) write(c *client, m *wsproto.PreparedMessage) bool {
 	}
 	h.log.Debug("write failed", "room", c.room.name, "name", c.name, "err", err)
 	select {
-	case <-c.quit: // the hub is closing the connection
+	case <-c.ctx.Done(): // the hub is closing the connection
 	default:
 		_ = c.peer.CloseNow() // ends the handler's read, which leaves
 	}
 	return false
 }
 
-// shutdown refuses new members and messages and closes every connection
-// with 1001 going away.
-func (h *hub) shutdown() {
+// shutdown refuses new members and messages and starts closing every
+// connection with 1001 going away; it returns their peers.
+func (h *hub) shutdown() []peer {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closing = true
+	var peers []peer
 	for _, r := range h.rooms {
 		for _, c := range r.members {
 			h.stopLocked(c)
 			h.closeLocked(c, wsproto.CloseGoingAway, "server shutting down")
+			peers = append(peers, c.peer)
 		}
 	}
 	h.rooms = map[string]*room{}
 	h.idleRooms = 0
+	return peers
 }
 
 // begin and end bracket the handling of a WebSocket request; wait returns

@@ -59,7 +59,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"log/slog"
 	"net"
@@ -68,10 +67,14 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/db7c6739/ws/examples/internal/graceful"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9003", "address to listen on")
+	var hb graceful.Heartbeat
+	hb.Register(flag.CommandLine)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -84,7 +87,7 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("listening", "url", "http://"+ln.Addr().String()+"/chats/lobby")
-	if err := serve(ctx, ln, log); err != nil {
+	if err := serve(ctx, ln, newServer(log, hb)); err != nil {
 		log.Error("serve", "err", err)
 		os.Exit(1)
 	}
@@ -92,27 +95,19 @@ func main() {
 
 // serve runs the chat on ln until ctx ends, then closes every connection
 // with 1001 going away and returns once all have ended.
-func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
-	s := newServer(log)
+func serve(ctx context.Context, ln net.Listener, s *server) error {
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	var err error
-	select {
-	case err = <-served:
-	case <-ctx.Done():
-		log.Info("shutting down")
-		// Shutdown stops accepting and waits for plain requests; the
-		// WebSockets, taken over from the server, are the hub's to close.
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-		if err = <-served; errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-	}
-	s.hub.shutdown()
-	s.hub.wait()
-	return err
+	return graceful.Serve(ctx, srv, ln, func() {
+		s.log.Info("shutting down")
+		// A member that does not answer the close within the grace is
+		// cut, so that no peer can hold the shutdown.
+		peers := s.hub.shutdown()
+		cut := time.AfterFunc(graceful.CloseGrace, func() {
+			for _, p := range peers {
+				_ = p.CloseNow()
+			}
+		})
+		s.hub.wait()
+		cut.Stop()
+	})
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/fair"
+	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,12 +32,23 @@ type testChat struct {
 	stop func()
 }
 
-func startChat(t *testing.T) *testChat {
+// unlimited lifts the budgets of clients and of the API, for tests that
+// send more than a person would.
+func unlimited(s *server) {
+	s.limits = fair.Limits{}
+	s.apiBudget = fair.New(fair.Limits{})
+}
+
+func startChat(t *testing.T, tweaks ...func(*server)) *testChat {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- serve(ctx, ln, discard) }()
+	s := newServer(discard, graceful.Heartbeat{})
+	for _, tweak := range tweaks {
+		tweak(s)
+	}
+	go func() { served <- serve(ctx, ln, s) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
@@ -198,7 +211,7 @@ func TestChatRoomsAreIsolated(t *testing.T) {
 }
 
 func TestChatHistory(t *testing.T) {
-	ts := startChat(t)
+	ts := startChat(t, unlimited)
 	check := func(t *testing.T, history event, from string) {
 		require.Len(t, history.Messages, historyLen)
 		for i, m := range history.Messages {
@@ -323,7 +336,7 @@ func TestChatInvalidInput(t *testing.T) {
 // queue is full, with close 1008, while another member keeps receiving
 // every message without delay.
 func TestChatSlowClientDropped(t *testing.T) {
-	ts := startChat(t)
+	ts := startChat(t, unlimited)
 	alice, _, _ := ts.join(t, "flood", "alice")
 	stuck := ts.dial(t, "flood", "stuck", nil) // reads nothing until dropped
 	assert.Equal(t, event{Type: "join", Name: "stuck"}, readEvent(t, alice))

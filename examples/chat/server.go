@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"time"
+	"sync"
 
+	"github.com/db7c6739/ws/examples/internal/fair"
+	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -27,21 +29,20 @@ const pageCSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline
 // server is the chat's HTTP side: the page, the WebSocket endpoint and the
 // API, in front of a hub.
 type server struct {
-	log  *slog.Logger
-	hub  *hub
-	opts *wsproto.UpgradeOptions
+	log    *slog.Logger
+	hub    *hub
+	opts   *wsproto.UpgradeOptions
+	limits fair.Limits // each WebSocket client's budget
+
+	apiMu     sync.Mutex
+	apiBudget *fair.Budget // the HTTP API's, shared by all its callers
 }
 
-// heartbeat is how long a connection may be quiet before it is pinged, and
-// then how long the ping may go unanswered.
-const heartbeat = 30 * time.Second
-
-func newServer(log *slog.Logger) *server {
-	return &server{log: log, hub: newHub(log), opts: &wsproto.UpgradeOptions{
+// newServer returns a chat whose connections have the heartbeat hb: a
+// member whose network vanished is dropped, and leaves the room.
+func newServer(log *slog.Logger, hb graceful.Heartbeat) *server {
+	s := &server{log: log, hub: newHub(log), limits: fair.Default, opts: &wsproto.UpgradeOptions{
 		ReadLimit: maxInbound,
-		// A member whose network vanished is dropped after two intervals
-		// of silence, and leaves the room.
-		PingInterval: heartbeat,
 		// A compressor without context takeover starts afresh with every
 		// message, so a message compresses to the same bytes for every
 		// connection of the same window and level: a PreparedMessage is
@@ -50,6 +51,9 @@ func newServer(log *slog.Logger) *server {
 		// have to compress every message again.
 		Compression: &wsproto.CompressionOptions{ServerNoContextTakeover: true},
 	}}
+	hb.Apply(s.opts)
+	s.apiBudget = fair.New(fair.Default)
+	return s
 }
 
 func (s *server) routes() http.Handler {
@@ -112,7 +116,7 @@ func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	c, first, err := s.hub.join(roomName, name, conn)
 	if err != nil {
-		_ = conn.Close(wsproto.CloseGoingAway, "server shutting down")
+		graceful.CloseAll([]*wsproto.Conn{conn}, func() {})
 		return
 	}
 	log := s.log.With("room", roomName, "name", c.name, "remote", r.RemoteAddr)
@@ -126,7 +130,11 @@ func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
 
 // read takes messages from c until the connection ends. A message that is
 // not valid is answered with an error event; the connection stays open.
+// Each message is paid for from the client's budget before the next is
+// read, so that a client sending more than its share is slowed down, by
+// TCP's backpressure, and the others are not.
 func (s *server) read(conn *wsproto.Conn, c *client) error {
+	budget := fair.New(s.limits)
 	var buf []byte
 	for {
 		typ, p, err := conn.ReadMessage(context.Background(), buf)
@@ -134,6 +142,9 @@ func (s *server) read(conn *wsproto.Conn, c *client) error {
 			return err
 		}
 		buf = p
+		if err := budget.Spend(c.ctx, len(p)); err != nil {
+			return err
+		}
 		text, err := parseClientMessage(typ, p)
 		if err != nil {
 			s.hub.reply(c, err.Error())
@@ -151,7 +162,8 @@ func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
 // postMessage posts {"name":...,"text":...} into a room: 202 Accepted, 400
 // for a body that is not such an object or whose name or text is not
 // valid, 409 if a member of the room has that name, 413 for a body over
-// maxInbound bytes. The message goes out marked as posted through the API
+// maxInbound bytes, 429 once the API's budget (shared by all its callers,
+// fair.Default) is spent. The message goes out marked as posted through the API
 // ("via":"api"), and the page shows it so: no one can speak as a member,
 // present or not.
 func (s *server) postMessage(w http.ResponseWriter, r *http.Request) {
@@ -176,6 +188,14 @@ func (s *server) postMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		http.Error(w, "bad JSON: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.apiMu.Lock()
+	ok := s.apiBudget.Allow(len(m.Text))
+	s.apiMu.Unlock()
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many messages: try again later", http.StatusTooManyRequests)
 		return
 	}
 	err = checkName(m.Name)

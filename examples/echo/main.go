@@ -9,17 +9,16 @@ package main
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"flag"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -30,7 +29,8 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
 	readLimit := flag.Int64("read-limit", 32<<20, "largest message accepted, in bytes (Autobahn 9.* sends 16 MiB)")
 	noCompression := flag.Bool("no-compression", false, "decline permessage-deflate (RFC 7692)")
-	ping := flag.Duration("ping", 30*time.Second, "ping a client quiet for this long, and drop it if it does not answer within as long (0: never)")
+	var hb graceful.Heartbeat
+	hb.Register(flag.CommandLine)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -43,42 +43,38 @@ func main() {
 		os.Exit(1)
 	}
 	// The heartbeat bounds every read: a client whose network vanished
-	// is dropped after two intervals of silence, not kept forever.
-	opts := &wsproto.UpgradeOptions{ReadLimit: *readLimit, PingInterval: *ping}
+	// is dropped, not kept forever.
+	opts := &wsproto.UpgradeOptions{ReadLimit: *readLimit}
+	hb.Apply(opts)
 	if !*noCompression {
 		opts.Compression = &wsproto.CompressionOptions{}
 	}
-	s := newServer(log, opts)
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		log.Info("shutting down")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-		s.closeAll()
-	}()
 	log.Info("listening", "addr", "ws://"+ln.Addr().String())
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := serve(ctx, ln, newServer(log, opts)); err != nil {
 		log.Error("serve", "err", err)
 		os.Exit(1)
 	}
-	s.wait()
+}
+
+// serve runs s on ln until ctx ends, then closes every WebSocket with 1001
+// and returns once all have ended.
+func serve(ctx context.Context, ln net.Listener, s *server) error {
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	return graceful.Serve(ctx, srv, ln, func() {
+		s.log.Info("shutting down")
+		s.conns.CloseAll()
+	})
 }
 
 // server echoes on every WebSocket request and serves the page otherwise.
 type server struct {
 	log   *slog.Logger
 	opts  *wsproto.UpgradeOptions
-	mu    sync.Mutex
-	conns map[*wsproto.Conn]struct{}
-	done  *sync.Cond // signalled when the last connection ends
+	conns graceful.Conns
 }
 
 func newServer(log *slog.Logger, opts *wsproto.UpgradeOptions) *server {
-	s := &server{log: log, opts: opts, conns: map[*wsproto.Conn]struct{}{}}
-	s.done = sync.NewCond(&s.mu)
-	return s
+	return &server{log: log, opts: opts}
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -96,12 +92,19 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	s.track(c, true)
-	defer s.track(c, false)
+	if !s.conns.Add(c) {
+		return
+	}
+	defer s.conns.Remove(c)
 	s.echo(c)
 }
 
+// echo sends every message back. It reads each message into the buffer
+// of the one before: the buffer grows to the largest message, and while
+// the connection waits for the next one, the library keeps a large one
+// only as long as the garbage collector lets it (see wsproto's doc).
 func (s *server) echo(c *wsproto.Conn) {
+	defer c.CloseNow()
 	ctx := context.Background()
 	var buf []byte
 	for {
@@ -115,40 +118,5 @@ func (s *server) echo(c *wsproto.Conn) {
 			return
 		}
 		buf = msg
-	}
-}
-
-func (s *server) track(c *wsproto.Conn, add bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if add {
-		s.conns[c] = struct{}{}
-		return
-	}
-	delete(s.conns, c)
-	if len(s.conns) == 0 {
-		s.done.Broadcast()
-	}
-}
-
-// closeAll tells every client the server is going away (close 1001).
-func (s *server) closeAll() {
-	s.mu.Lock()
-	conns := make([]*wsproto.Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		go c.Close(wsproto.CloseGoingAway, "server shutting down")
-	}
-}
-
-// wait returns when no connection is left.
-func (s *server) wait() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for len(s.conns) > 0 {
-		s.done.Wait()
 	}
 }

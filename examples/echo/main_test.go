@@ -3,15 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/graceful"
+	"github.com/db7c6739/ws/examples/internal/graceful/gracefultest"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,44 +76,45 @@ func TestEchoServer(t *testing.T) {
 	})
 }
 
-func TestEchoServerClosePaths(t *testing.T) {
+// TestEchoShutdown: the server stops promptly with a browser-like spare
+// connection, an idle keep-alive, a WebSocket that never reads and one
+// that does attached, and tells the WebSocket clients 1001.
+func TestEchoShutdown(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gracefultest.Shutdown(t, func(ctx context.Context, ln net.Listener) error {
+		return serve(ctx, ln, newServer(log, &wsproto.UpgradeOptions{}))
+	}, "/", 2*time.Second)
+}
+
+// TestEchoHeartbeat: with -ping-interval 1s -pong-timeout 1s, a WebSocket
+// that never answers is closed, and one that reads stays.
+func TestEchoHeartbeat(t *testing.T) {
+	opts := &wsproto.UpgradeOptions{}
+	heartbeatFlags(t, "-ping-interval", "1s", "-pong-timeout", "1s").Apply(opts)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gracefultest.Heartbeat(t, func(ctx context.Context, ln net.Listener) error {
+		return serve(ctx, ln, newServer(log, opts))
+	}, "/", 10*time.Second)
+}
+
+func heartbeatFlags(t *testing.T, args ...string) graceful.Heartbeat {
+	var hb graceful.Heartbeat
+	fs := flag.NewFlagSet("echo", flag.ContinueOnError)
+	hb.Register(fs)
+	require.NoError(t, fs.Parse(args))
+	return hb
+}
+
+func TestEchoClientDrops(t *testing.T) {
 	ctx := context.Background()
-	t.Run("shutdown says going away", func(t *testing.T) {
-		s, url := startEcho(t)
-		c, _, err := wsproto.Dial(ctx, url, nil)
-		require.NoError(t, err)
-		defer c.CloseNow()
-		require.Eventually(t, func() bool {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			return len(s.conns) == 1
-		}, 5*time.Second, 5*time.Millisecond)
-		s.closeAll()
-		_, _, err = c.ReadMessage(ctx, nil)
-		var ce *wsproto.CloseError
-		require.ErrorAs(t, err, &ce)
-		assert.Equal(t, wsproto.CloseGoingAway, ce.Code)
-		assert.Equal(t, "server shutting down", ce.Reason)
-		s.wait()
-	})
-	t.Run("client drops", func(t *testing.T) {
-		s, url := startEcho(t)
-		c, _, err := wsproto.Dial(ctx, url, nil)
-		require.NoError(t, err)
-		require.Eventually(t, func() bool {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			return len(s.conns) == 1
-		}, 5*time.Second, 5*time.Millisecond)
-		require.NoError(t, c.CloseNow())
-		done := make(chan struct{})
-		go func() { s.wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("the server's handler did not end")
-		}
-	})
+	s, url := startEcho(t)
+	c, _, err := wsproto.Dial(ctx, url, nil)
+	require.NoError(t, err)
+	_, err = c.Ping(ctx, nil) // the server's handler is running
+	require.NoError(t, err)
+	require.Equal(t, 1, s.conns.Len())
+	require.NoError(t, c.CloseNow())
+	require.Eventually(t, func() bool { return s.conns.Len() == 0 }, 5*time.Second, 5*time.Millisecond, "the server's handler did not end")
 }
 
 func TestEchoPage(t *testing.T) {
