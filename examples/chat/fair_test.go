@@ -124,7 +124,9 @@ func TestChatFloodBesideSlowReader(t *testing.T) {
 	// The server took no more than the budget allows.
 	l := fair.Default
 	allowed := int((float64(l.ByteBurst) + l.Bytes*took.Seconds()) / float64(len(text)))
-	assert.LessOrEqual(t, got, allowed+1, "the flooder got more through than its budget")
+	// The budget began when the flooder joined, a little before start, and
+	// the reader may read one message after took: a slack of 2.
+	assert.LessOrEqual(t, got, allowed+2, "the flooder got more through than its budget")
 	assert.Greater(t, got, 0)
 	t.Logf("the reader stayed %v beside the flooder; the flooder wrote %d messages, the server took %d (budget: %d), %d echoed to it",
 		took.Round(time.Millisecond), sent.Load(), got, allowed, echoed.Load())

@@ -25,23 +25,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
-)
 
-// shutdownTimeout bounds the wait for plain HTTP requests at shutdown.
-const shutdownTimeout = 5 * time.Second
+	"github.com/db7c6739/ws/examples/internal/graceful"
+)
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9004", "address to listen on")
+	var hb graceful.Heartbeat
+	hb.Register(flag.CommandLine)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -54,7 +53,7 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("listening", "url", "http://"+ln.Addr().String()+"/")
-	if err := serve(ctx, ln, newServer(log)); err != nil {
+	if err := serve(ctx, ln, newServer(log, hb)); err != nil {
 		log.Error("serve", "err", err)
 		os.Exit(1)
 	}
@@ -64,58 +63,9 @@ func main() {
 // 1001 and returns when all have ended. It returns early with the error if
 // the listener fails.
 func serve(ctx context.Context, ln net.Listener, s *server) error {
-	var fresh unusedConns
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: fresh.track}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	var err error
-	select {
-	case err = <-served:
-	case <-ctx.Done():
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	return graceful.Serve(ctx, srv, ln, func() {
 		s.log.Info("shutting down")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		shut := make(chan struct{})
-		go func() { _ = srv.Shutdown(shutdownCtx); close(shut) }()
-		// Shutdown counts a connection that never sent a request as
-		// active for its first 5 s (browsers open such spares): close
-		// them, no request is lost.
-		fresh.closeAll()
-		<-shut
-		cancel()
-		if err = <-served; errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-	}
-	s.closeAll()
-	s.wait()
-	return err
-}
-
-// unusedConns are the connections that have not sent a request yet, as
-// http.Server's ConnState reports them.
-type unusedConns struct {
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-}
-
-func (u *unusedConns) track(c net.Conn, state http.ConnState) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if state == http.StateNew {
-		if u.conns == nil {
-			u.conns = map[net.Conn]struct{}{}
-		}
-		u.conns[c] = struct{}{}
-		return
-	}
-	delete(u.conns, c)
-}
-
-func (u *unusedConns) closeAll() {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for c := range u.conns {
-		c.Close()
-	}
+		s.conns.CloseAll()
+	})
 }

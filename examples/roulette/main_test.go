@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/fair"
+	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,12 +21,16 @@ import (
 
 const testTimeout = 5 * time.Second
 
+// stopTimeout bounds the wait for serve to return: far above the ~250 ms
+// it takes, and away from the server's own timeouts (5 s).
+const stopTimeout = 15 * time.Second
+
 // startRoulette serves a roulette on 127.0.0.1 until stop is called or the
 // test ends; stop returns serve's result. configure, if any, runs before.
 func startRoulette(t *testing.T, configure ...func(*server)) (s *server, addr string, stop func() error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s = newServer(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s = newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), graceful.Heartbeat{})
 	for _, f := range configure {
 		f(s)
 	}
@@ -37,7 +43,7 @@ func startRoulette(t *testing.T, configure ...func(*server)) (s *server, addr st
 		case err := <-served:
 			served <- err // for the cleanup
 			return err
-		case <-time.After(testTimeout):
+		case <-time.After(stopTimeout):
 			t.Fatal("serve did not return")
 			return nil
 		}
@@ -210,7 +216,9 @@ func TestRoulette(t *testing.T) {
 	})
 
 	t.Run("a stuck partner does not hold up the others", func(t *testing.T) {
-		_, addr, _ := startRoulette(t)
+		// b sends faster than its budget would let it, to fill stuck's
+		// queue quickly.
+		_, addr, _ := startRoulette(t, func(s *server) { s.limits = fair.Limits{} })
 		joinAndExpect(t, addr, "waiting") // stuck: it never reads again
 		b := joinAndExpect(t, addr, "paired")
 		c := joinAndExpect(t, addr, "waiting")

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/db7c6739/ws/examples/internal/fair"
+	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -146,34 +148,26 @@ type server struct {
 	hub          hub
 	queueSize    int
 	writeTimeout time.Duration
-
-	mu      sync.Mutex
-	conns   map[*wsproto.Conn]struct{}
-	closing bool
-	done    *sync.Cond // signalled when the last connection ends
+	limits       fair.Limits // each client's budget: messages and "next"s
+	conns        graceful.Conns
 }
 
-// heartbeat is how long a connection may be quiet before it is pinged, and
-// then how long the ping may go unanswered.
-const heartbeat = 30 * time.Second
-
-func newServer(log *slog.Logger) *server {
+// newServer returns a roulette whose connections have the heartbeat hb: a
+// visitor whose network vanished is dropped, and its partner freed.
+func newServer(log *slog.Logger, hb graceful.Heartbeat) *server {
 	s := &server{
 		log: log,
 		opts: &wsproto.UpgradeOptions{
 			ReadLimit:   readLimit,
 			Compression: &wsproto.CompressionOptions{},
-			// A visitor whose network vanished is dropped after two
-			// intervals of silence, and its partner freed.
-			PingInterval: heartbeat,
 		},
 		mux:          http.NewServeMux(),
 		hub:          hub{m: newMatcher[*client]()},
 		queueSize:    defaultQueueSize,
 		writeTimeout: defaultWriteTimeout,
-		conns:        map[*wsproto.Conn]struct{}{},
+		limits:       fair.Default,
 	}
-	s.done = sync.NewCond(&s.mu)
+	hb.Apply(s.opts)
 	s.mux.HandleFunc("GET /{$}", serveFile(page, "text/html; charset=utf-8"))
 	s.mux.HandleFunc("GET /roulette.js", serveFile(script, "text/javascript; charset=utf-8"))
 	s.mux.HandleFunc("GET /ws", s.chat)
@@ -197,11 +191,10 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	if !s.track(conn, true) {
-		_ = conn.Close(wsproto.CloseGoingAway, "server shutting down")
+	if !s.conns.Add(conn) {
 		return
 	}
-	defer s.track(conn, false)
+	defer s.conns.Remove(conn)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &client{log: s.log, remote: r.RemoteAddr, conn: conn, out: make(chan []byte, s.queueSize), ctx: ctx, cancel: cancel}
 	writerDone := make(chan struct{})
@@ -224,6 +217,7 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 // long) closes the connection with 1008, a binary one with 1003: the page
 // never sends them, so whoever does is not worth an error reply.
 func (s *server) read(c *client) error {
+	budget := fair.New(s.limits)
 	var buf []byte
 	for {
 		typ, msg, err := c.conn.ReadMessage(c.ctx, buf)
@@ -231,6 +225,9 @@ func (s *server) read(c *client) error {
 			return err
 		}
 		buf = msg
+		if err := budget.Spend(c.ctx, len(msg)); err != nil {
+			return err
+		}
 		if typ != wsproto.MessageText {
 			return c.conn.Close(wsproto.CloseUnsupportedData, "binary messages are not accepted")
 		}
@@ -252,48 +249,5 @@ func (s *server) read(c *client) error {
 		default:
 			return c.conn.Close(wsproto.ClosePolicyViolation, "unknown message type")
 		}
-	}
-}
-
-// track adds or removes a connection; adding fails once the server is
-// closing, so that no connection escapes closeAll.
-func (s *server) track(c *wsproto.Conn, add bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if add {
-		if s.closing {
-			return false
-		}
-		s.conns[c] = struct{}{}
-		return true
-	}
-	delete(s.conns, c)
-	if len(s.conns) == 0 {
-		s.done.Broadcast()
-	}
-	return true
-}
-
-// closeAll tells every client the server is going away (close 1001) and
-// refuses newcomers.
-func (s *server) closeAll() {
-	s.mu.Lock()
-	s.closing = true
-	conns := make([]*wsproto.Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		go c.Close(wsproto.CloseGoingAway, "server shutting down")
-	}
-}
-
-// wait returns when no connection is left.
-func (s *server) wait() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for len(s.conns) > 0 {
-		s.done.Wait()
 	}
 }
