@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -96,7 +97,8 @@ type config struct {
 	subprotocols []string
 	origin       string
 	insecure     bool
-	ping         time.Duration
+	ping         time.Duration // -ping-interval
+	pongTimeout  time.Duration // -pong-timeout
 	binary       bool
 	send         *string // -send, if given
 	n            int
@@ -127,7 +129,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, bool) {
 	fs.Var(&protos, "subprotocol", "`name` of a subprotocol to offer (repeatable or comma-separated)")
 	fs.StringVar(&cfg.origin, "origin", "", "Origin header")
 	fs.BoolVar(&cfg.insecure, "insecure", false, "skip TLS certificate verification")
-	fs.DurationVar(&cfg.ping, "ping", 30*time.Second, "ping the server once it has been quiet for `interval`, and give up if it does not answer within as long (0: never)")
+	var hb graceful.Heartbeat
+	hb.Register(fs)
 	fs.BoolVar(&cfg.binary, "binary", false, "input lines and -send are hex, sent as binary messages")
 	fs.StringVar(&send, "send", "", "send `MSG` instead of reading standard input")
 	fs.IntVar(&cfg.n, "n", 1, "with -send: print this many replies, then close")
@@ -149,6 +152,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, bool) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg.compression = !*noCompression
+	cfg.ping, cfg.pongTimeout = hb.Interval, hb.Timeout
 
 	fail := func(format string, a ...any) (*config, bool) {
 		fmt.Fprintf(stderr, "client: "+format+"\n", a...)
@@ -191,8 +195,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, bool) {
 	if cfg.n < 0 {
 		return fail("-n must not be negative")
 	}
-	if cfg.ping < 0 || cfg.timeout <= 0 {
-		return fail("-ping must not be negative, -timeout must be positive")
+	if cfg.ping < 0 || cfg.pongTimeout < 0 || cfg.timeout <= 0 {
+		return fail("-ping-interval and -pong-timeout must not be negative, -timeout must be positive")
 	}
 	return cfg, true
 }
@@ -218,7 +222,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cfg.compression {
 		opts.Compression = &wsproto.CompressionOptions{}
 	}
-	opts.PingInterval = cfg.ping
+	opts.PingInterval, opts.PingTimeout = cfg.ping, cfg.pongTimeout
 	c, resp, err := wsproto.Dial(ctx, cfg.url, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "client: cannot connect to %s: %v\n", cfg.url, err)

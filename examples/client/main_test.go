@@ -302,7 +302,8 @@ func TestBadUsage(t *testing.T) {
 		{"negative -n", []string{"-send", "x", "-n", "-1", url}, "must not be negative"},
 		{"-send not hex", []string{"-binary", "-send", "xyz", url}, "not hexadecimal"},
 		{"no timeout", []string{"-timeout", "0", url}, "-timeout must be positive"},
-		{"bad duration", []string{"-ping", "often", url}, "invalid value"},
+		{"bad duration", []string{"-ping-interval", "often", url}, "invalid value"},
+		{"negative timeout", []string{"-pong-timeout", "-1s", url}, "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -365,7 +366,7 @@ func TestPing(t *testing.T) {
 		echo(c, s)
 	})
 	stdin, w := io.Pipe()
-	done := startClient(context.Background(), stdin, "-ping", "10ms", url)
+	done := startClient(context.Background(), stdin, "-ping-interval", "10ms", "-pong-timeout", "10ms", url)
 	require.Eventually(t, func() bool { return pings.Load() >= 3 }, 5*time.Second, 5*time.Millisecond)
 	require.NoError(t, w.Close())
 	r := waitClient(t, done)
