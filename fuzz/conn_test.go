@@ -74,6 +74,9 @@ func FuzzUpgradeRequest(f *testing.F) {
 	f.Add([]byte(strings.Replace(deflateRequest, "permessage-deflate", "permessage-deflate; client_max_window_bits=9; server_no_context_takeover, x-webkit-deflate-frame", 1)))
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: fuzz\r\n" + strings.Repeat("X: y\r\n", 2000) + "\r\n"))
 	f.Add([]byte("GET / HTTP/1.0\r\n\r\n"))
+	for _, seed := range recordedUpgrades(f) {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, input []byte) {
 		serve(t, nil, &wsproto.CompressionOptions{}, input)
 	})

@@ -1,10 +1,11 @@
 // Command record is a TCP proxy that keeps the WebSocket traffic passing
 // through it as seed corpus files for the targets in package fuzz: what
-// each client sent becomes a seed of FuzzUpgradeRequest (all of it) and of
-// FuzzServerConn or FuzzServerConnDeflate (what followed the handshake),
-// and what each server sent after its 101 becomes a seed of FuzzClientConn
-// or FuzzClientConnDeflate, behind the canonical response those targets
-// start from. Put it between a real peer and one of ours, e.g. the Autobahn
+// each client sent after the handshake becomes a seed of FuzzServerConn or
+// FuzzServerConnDeflate (FuzzUpgradeRequest makes its own from those,
+// behind the heads in recorded_test.go; a request refused is kept whole as
+// its seed), and what each server sent after its 101 becomes a seed of
+// FuzzClientConn or FuzzClientConnDeflate, behind the canonical response
+// those targets start from. Put it between a real peer and one of ours, e.g. the Autobahn
 // fuzzingclient and the echo example:
 //
 //	go run ./examples/echo -addr 127.0.0.1:9001 &
@@ -101,7 +102,7 @@ func (r *recorder) proxy(client net.Conn, target string, id int64) error {
 	go pipe(&wg, client, server, &received)
 	wg.Wait()
 
-	request, clientFrames := splitHead(sent.Bytes())
+	_, clientFrames := splitHead(sent.Bytes())
 	response, serverFrames := splitHead(received.Bytes())
 	if !bytes.HasPrefix(response, []byte("HTTP/1.1 101")) {
 		return r.write("FuzzUpgradeRequest", id, sent.Bytes())
@@ -115,7 +116,6 @@ func (r *recorder) proxy(client net.Conn, target string, id int64) error {
 		target string
 		data   []byte
 	}{
-		{"FuzzUpgradeRequest", append(bytes.Clone(request), clip(clientFrames, 128)...)},
 		{serverTarget, clip(clientFrames, r.limit)},
 		{clientTarget, append([]byte(head), clip(serverFrames, r.limit)...)},
 	} {
