@@ -66,6 +66,20 @@ type options struct {
 	pin      bool
 	out      string
 	bin      string
+	variants []variant
+}
+
+// variant is another checkout of the library, served by cmd/server's
+// "ours" built against it: -variant nopool=/tmp/ws-nopool compares a
+// change with the current tree, round by round, in the pairs table.
+type variant struct{ name, dir string }
+
+func (o options) variant(lib string) (variant, bool) {
+	i := slices.IndexFunc(o.variants, func(v variant) bool { return v.name == lib })
+	if i < 0 {
+		return variant{}, false
+	}
+	return o.variants[i], true
 }
 
 func main() {
@@ -87,6 +101,18 @@ func main() {
 	soakConns := flag.Int("soak", 0, "run the soak test instead, with this many echo connections (see soak.go)")
 	soakFor := flag.Duration("soak-d", 30*time.Second, "measured duration of the soak test")
 	soakRounds := flag.Int("soak-rounds", 1, "soak rounds against the same server")
+	flag.Func("variant", "NAME=DIR: also run cmd/server's ours built against the library checkout in DIR, as server NAME (repeatable)", func(arg string) error {
+		name, dir, ok := strings.Cut(arg, "=")
+		if !ok || name == "" || dir == "" || slices.Contains(servers.Libs, name) {
+			return errors.New("want NAME=DIR, with a NAME that is not a server's")
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		o.variants = append(o.variants, variant{name, abs})
+		return nil
+	})
 	flag.Parse()
 
 	if *soakConns > 0 {
@@ -98,7 +124,7 @@ func main() {
 	}
 
 	if *replot {
-		if err := replotFrom(o.out, *scenarioList, *serverList, *idleConns, *deflateConns, *upgradeConns); err != nil {
+		if err := replotFrom(o, *scenarioList, *serverList, *idleConns, *deflateConns, *upgradeConns); err != nil {
 			fmt.Fprintln(os.Stderr, "harness:", err)
 			os.Exit(1)
 		}
@@ -138,6 +164,9 @@ func run(o options, scenarioList, serverList string, idleConns, deflateConns, up
 	libs, err := pick(serverList, servers.Libs, func(s string) string { return s })
 	if err != nil {
 		return err
+	}
+	for _, v := range o.variants {
+		libs = append(libs, v.name)
 	}
 	if o.rounds < 1 || o.rounds > 100 {
 		return errors.New("-rounds must be 1..100")
@@ -196,7 +225,8 @@ func rotate(libs []string, k int) []string {
 	return append(slices.Clone(libs[k:]), libs[:k]...)
 }
 
-func replotFrom(dir, scenarioList, serverList string, idleConns, deflateConns, upgradeConns int) error {
+func replotFrom(o options, scenarioList, serverList string, idleConns, deflateConns, upgradeConns int) error {
+	dir := o.out
 	scs, err := pick(scenarioList, scenarios(idleConns, deflateConns, upgradeConns), func(s scenario) string { return s.name })
 	if err != nil {
 		return err
@@ -204,6 +234,9 @@ func replotFrom(dir, scenarioList, serverList string, idleConns, deflateConns, u
 	libs, err := pick(serverList, servers.Libs, func(s string) string { return s })
 	if err != nil {
 		return err
+	}
+	for _, v := range o.variants {
+		libs = append(libs, v.name)
 	}
 	f, err := os.Open(filepath.Join(dir, "results.csv"))
 	if err != nil {
@@ -246,7 +279,41 @@ func build(o *options) (cleanup func(), err error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("build: %w", err)
 	}
+	for _, v := range o.variants {
+		if err := buildVariant(tmp, v); err != nil {
+			os.RemoveAll(tmp)
+			return nil, fmt.Errorf("build %s: %w", v.name, err)
+		}
+	}
 	return func() { os.RemoveAll(tmp) }, nil
+}
+
+// buildVariant builds cmd/server as tmp/server-NAME with the library
+// replaced by v.dir, through a copy of go.mod given to -modfile.
+func buildVariant(tmp string, v variant) error {
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		return err
+	}
+	const from = "replace github.com/db7c6739/ws => ../"
+	if !bytes.Contains(mod, []byte(from)) {
+		return fmt.Errorf("go.mod has no line %q", from)
+	}
+	mod = bytes.Replace(mod, []byte(from), []byte("replace github.com/db7c6739/ws => "+v.dir), 1)
+	sum, err := os.ReadFile("go.sum")
+	if err != nil {
+		return err
+	}
+	modfile := filepath.Join(tmp, v.name+".mod")
+	if err := os.WriteFile(modfile, mod, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, v.name+".sum"), sum, 0o644); err != nil {
+		return err
+	}
+	cmd := exec.Command(goTool(), "build", "-modfile", modfile, "-o", filepath.Join(tmp, "server-"+v.name), "./cmd/server")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
 }
 
 func goTool() string {
@@ -333,11 +400,15 @@ func runOne(o options, sc scenario, lib string) (results.Record, error) {
 // startServer starts a server pinned to CPU 0 with GOMAXPROCS=1 and returns
 // its address and the lines it prints after that.
 func startServer(o options, lib string, deflate bool) (*exec.Cmd, string, <-chan string, error) {
+	bin := filepath.Join(o.bin, "server")
+	if v, ok := o.variant(lib); ok {
+		bin, lib = filepath.Join(o.bin, "server-"+v.name), "ours"
+	}
 	srvArgs := []string{"-lib", lib, "-addr", "127.0.0.1:0"}
 	if deflate {
 		srvArgs = append(srvArgs, "-deflate")
 	}
-	srv := pinned(o, 0, filepath.Join(o.bin, "server"), srvArgs...)
+	srv := pinned(o, 0, bin, srvArgs...)
 	srv.Env = append(os.Environ(), "GOMAXPROCS=1")
 	srv.Stderr = os.Stderr
 	stdout, err := srv.StdoutPipe()
