@@ -382,6 +382,16 @@ func TestValidation(t *testing.T) {
 			{"alice\u2066", errNameFormat},     // left-to-right isolate
 			{"\ufeffalice", errNameFormat},     // byte order mark
 			{"alice\U000e0041", errNameFormat}, // tag latin capital A
+			// Other characters that show as nothing.
+			{"alice\u3164", errNameFormat}, // Hangul filler
+			{"alice\u115f", errNameFormat}, // Hangul choseong filler
+			{"ali\u034fce", errNameFormat}, // combining grapheme joiner
+			{"alice\u2800", errNameFormat}, // braille blank
+			{"alice\ufe0f", errNameFormat}, // a variation selector after a letter
+			{"\ufe0falice", errNameFormat}, // ... or at the start
+			{"I \u2764\ufe0f Go", nil},     // ... but an emoji's is fine
+			{"mary\u00a0ann", errNameSpaces},
+			{"mary\u2003ann", errNameSpaces},
 		} {
 			assert.Equal(t, tc.err, checkName(tc.in), "%+q", tc.in)
 		}

@@ -14,15 +14,20 @@
 //	POST /api/rooms/{room}/messages   {"name":"bot","text":"hi"} → 202
 //
 // A room name is 1–32 characters of [A-Za-z0-9_-]; any other is 404. A
-// user name is trimmed and must then be at most 24 characters, none of them
-// a control character, or the connection is closed with 1008; an empty or
-// missing one is replaced by a guest name (guest-4821), and one already in
-// the room gets a suffix (alice-2). GET /api/rooms lists the rooms that have
-// members, by name. The POST takes a body of at most 32 KiB (else 413);
-// its name defaults to "api"; it answers 400 for bad JSON or an invalid
-// name or text, 404 for a bad room name. A room without members keeps its
-// history (up to 100 such rooms, the most recently used), so a message
-// posted there waits for the next to join.
+// user name is at most 24 characters, with no space at either end, no
+// space but U+0020, no control character and nothing that shows as nothing
+// (format characters such as zero-width spaces and bidi controls, fillers),
+// or the connection is closed with 1008; an empty or missing one is
+// replaced by a guest name (guest-4821). Names are unique in a room once
+// case-folded: "Alice" beside "alice" becomes "Alice-2". GET /api/rooms
+// lists the rooms that have members, by name. The POST takes a body of at
+// most 32 KiB (else 413); its name defaults to "api"; it answers 400 for
+// bad JSON or an invalid name or text, 404 for a bad room name, 409 for
+// the name of a member in the room, and 429 once the API's budget (shared
+// by all its callers, charged before the body is checked) is spent; its
+// messages carry "via":"api" and the page shows them so. A room without
+// members keeps its history (up to 100 such rooms, the most recently
+// used), so a message posted there waits for the next to join.
 //
 // # Protocol
 //
@@ -53,8 +58,14 @@
 // (wsproto.PreparedMessage) and queued for each member's writer goroutine
 // without waiting. A member whose queue of 64 messages is full is dropped,
 // closed with 1008 "too slow: send queue full", and each write is bounded
-// by 10 seconds, so a client that stops reading delays no one else. On
-// SIGINT or SIGTERM every client is closed with 1001 going away.
+// by 10 seconds, so a client that stops reading delays no one else. Each
+// client's sending has a budget (package fair: 10 messages and 64 KiB a
+// second, with bursts): past it, the server reads nothing more from that
+// client until the budget refills, so a flooder cannot fill the queues of
+// members who read at human speed. A heartbeat (-ping-interval,
+// -pong-timeout) drops members whose network vanished. On SIGINT or
+// SIGTERM every client is closed with 1001 going away, within a quarter
+// of a second.
 package main
 
 import (

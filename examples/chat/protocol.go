@@ -63,8 +63,9 @@ type apiMessage struct {
 var (
 	errNameLong    = errors.New("name: longer than 24 characters")
 	errNameControl = errors.New("name: control characters are not allowed")
-	errNameFormat  = errors.New("name: invisible formatting characters (zero-width, bidi controls, soft hyphen) are not allowed")
+	errNameFormat  = errors.New("name: invisible characters (zero-width, bidi controls, soft hyphen, fillers) are not allowed")
 	errNameSpace   = errors.New("name: leading or trailing space is not allowed")
+	errNameSpaces  = errors.New("name: the only space allowed is U+0020")
 	errNameUTF8    = errors.New("name: not valid UTF-8")
 	errTextEmpty   = errors.New("text: empty")
 	errTextLong    = errors.New("text: longer than 2000 characters")
@@ -90,10 +91,13 @@ func validRoom(s string) bool {
 }
 
 // checkName checks s as a user name: at most 24 runes, no space at either
-// end, no control character and no format character (Unicode category
-// Cf: zero-width spaces and joiners, bidi controls, the soft hyphen),
-// which would let "alice\u200b" or "\u202ealice" pass for "alice". An
-// empty name is valid: the hub then picks one.
+// end and no space but U+0020, no control character, and nothing that
+// shows as nothing: format characters (Unicode category Cf: zero-width
+// spaces and joiners, bidi controls, the soft hyphen), the other
+// default-ignorable code points (the Hangul fillers, U+034F), the braille
+// blank, and variation selectors that follow no symbol. Each of those
+// would let "alice\u200b" or "\u202ealice" pass for "alice". An empty
+// name is valid: the hub then picks one.
 func checkName(s string) error {
 	switch {
 	case !utf8.ValidString(s):
@@ -104,10 +108,30 @@ func checkName(s string) error {
 		return errNameSpace
 	case strings.ContainsFunc(s, unicode.IsControl):
 		return errNameControl
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }):
-		return errNameFormat
+	case strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && unicode.IsSpace(r) }):
+		return errNameSpaces
+	}
+	prev := ' '
+	for _, r := range s {
+		if invisible(prev, r) {
+			return errNameFormat
+		}
+		prev = r
 	}
 	return nil
+}
+
+// invisible reports whether r, after prev, shows as nothing.
+func invisible(prev, r rune) bool {
+	switch {
+	case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), r == '\u2800':
+		return true
+	case unicode.Is(unicode.Variation_Selector, r):
+		// An emoji's presentation selector ("❤️") is part of a symbol; after
+		// a letter, a digit or a space it only hides.
+		return !unicode.IsSymbol(prev)
+	}
+	return false
 }
 
 // nameKey is what names are compared by: two names are the same name if

@@ -111,7 +111,7 @@ func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
 	defer conn.CloseNow()
 	name := r.URL.Query().Get("name")
 	if err := checkName(name); err != nil {
-		_ = conn.Close(wsproto.ClosePolicyViolation, err.Error())
+		graceful.Close(conn, wsproto.ClosePolicyViolation, err.Error())
 		return
 	}
 	c, first, err := s.hub.join(roomName, name, conn)

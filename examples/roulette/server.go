@@ -218,6 +218,11 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 // never sends them, so whoever does is not worth an error reply.
 func (s *server) read(c *client) error {
 	budget := fair.New(s.limits)
+	// A wait for the budget ends with the client, or as the server shuts
+	// down; reads end when the connection is closed.
+	wait, stop := context.WithCancel(c.ctx)
+	defer stop()
+	defer context.AfterFunc(s.conns.Closing(), stop)()
 	var buf []byte
 	for {
 		typ, msg, err := c.conn.ReadMessage(c.ctx, buf)
@@ -225,7 +230,7 @@ func (s *server) read(c *client) error {
 			return err
 		}
 		buf = msg
-		if err := budget.Spend(c.ctx, len(msg)); err != nil {
+		if err := budget.Spend(wait, len(msg)); err != nil {
 			return err
 		}
 		if typ != wsproto.MessageText {

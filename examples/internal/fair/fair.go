@@ -6,9 +6,9 @@
 // writes slow down, while every other client goes on as before.
 //
 // A person typing never meets the defaults; a script sending thousands of
-// messages a second is held to a few kilobytes per second, so that the
-// messages it makes the server broadcast cannot fill the queues of honest
-// clients that read at human speed.
+// messages a second is held to ten a second and 64 KiB a second, so that
+// the messages it makes the server broadcast cannot fill the queues of
+// honest clients that read at human speed.
 package fair
 
 import (
@@ -23,8 +23,8 @@ type Limits struct {
 	Messages     float64
 	MessageBurst int
 	// Bytes of message payload per second, and how many may come at once.
-	// A message larger than the burst is let through when the budget is
-	// full, and leaves it in debt.
+	// A message larger than what the budget holds leaves it in debt: Spend
+	// waits until the debt is paid off.
 	Bytes     float64
 	ByteBurst int
 }

@@ -46,6 +46,8 @@ type Conns struct {
 	conns   map[*wsproto.Conn]struct{}
 	closing bool
 	wg      sync.WaitGroup
+	ctx     context.Context // ends when CloseAll begins; made on demand
+	cancel  context.CancelFunc
 }
 
 // Add records c. Once CloseAll has begun it closes c instead, as CloseAll
@@ -53,19 +55,34 @@ type Conns struct {
 // Remove.
 func (cs *Conns) Add(c *wsproto.Conn) bool {
 	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if cs.closing {
-		cs.mu.Unlock()
-		defer cs.mu.Lock()
+	closing := cs.closing
+	if !closing {
+		if cs.conns == nil {
+			cs.conns = map[*wsproto.Conn]struct{}{}
+		}
+		cs.conns[c] = struct{}{}
+		cs.wg.Add(1)
+	}
+	cs.mu.Unlock()
+	if closing {
 		CloseAll([]*wsproto.Conn{c}, func() {})
-		return false
 	}
-	if cs.conns == nil {
-		cs.conns = map[*wsproto.Conn]struct{}{}
+	return !closing
+}
+
+// Closing returns a context that ends when CloseAll begins, for a
+// handler's waits other than reads (a read ends when its connection is
+// closed).
+func (cs *Conns) Closing() context.Context {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.ctx == nil {
+		cs.ctx, cs.cancel = context.WithCancel(context.Background())
+		if cs.closing {
+			cs.cancel()
+		}
 	}
-	cs.conns[c] = struct{}{}
-	cs.wg.Add(1)
-	return true
+	return cs.ctx
 }
 
 // Len returns how many connections are recorded.
@@ -90,6 +107,9 @@ func (cs *Conns) Remove(c *wsproto.Conn) {
 // and returns once every handler has called Remove.
 func (cs *Conns) CloseAll() {
 	cs.mu.Lock()
+	if cs.cancel != nil {
+		cs.cancel()
+	}
 	cs.closing = true
 	conns := make([]*wsproto.Conn, 0, len(cs.conns))
 	for c := range cs.conns {
@@ -103,9 +123,21 @@ func (cs *Conns) CloseAll() {
 // cuts those whose peers have not answered within CloseGrace; then it
 // calls wait, which returns once the connections' handlers have ended.
 func CloseAll(conns []*wsproto.Conn, wait func()) {
+	closeWithin(conns, wsproto.CloseGoingAway, "server shutting down")
+	wait()
+}
+
+// Close closes c with code and reason, and cuts it if its peer has not
+// answered within CloseGrace: a peer that never reads cannot hold the
+// handler for the close timeout.
+func Close(c *wsproto.Conn, code wsproto.CloseCode, reason string) {
+	closeWithin([]*wsproto.Conn{c}, code, reason)
+}
+
+func closeWithin(conns []*wsproto.Conn, code wsproto.CloseCode, reason string) {
 	var closing sync.WaitGroup
 	for _, c := range conns {
-		closing.Go(func() { _ = c.Close(wsproto.CloseGoingAway, "server shutting down") })
+		closing.Go(func() { _ = c.Close(code, reason) })
 	}
 	cut := time.AfterFunc(CloseGrace, func() {
 		for _, c := range conns {
@@ -114,15 +146,30 @@ func CloseAll(conns []*wsproto.Conn, wait func()) {
 	})
 	closing.Wait()
 	cut.Stop()
-	wait()
 }
 
 // Serve serves srv on ln until ctx ends; then it stops accepting, closes
 // the connections that have not sent a request yet (browsers open spare
-// ones, which http.Server.Shutdown would wait 5 s for), waits up to 5 s for
-// plain requests in progress, calls stopWebSockets, and returns. It
-// returns early with the error if the listener fails.
+// ones, which http.Server.Shutdown would wait 5 s for), calls
+// stopWebSockets at once, waits up to 5 s for plain requests in progress,
+// and returns once every handler has returned, those of WebSockets
+// included (a handler that upgrades as the shutdown begins finds the
+// server closing and closes its connection). If the listener fails it
+// returns the error, after closing the server and calling stopWebSockets.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, stopWebSockets func()) error {
+	// handlers counts every handler running. http.Server.Shutdown stops
+	// counting a connection once it is taken over, but its handler goes
+	// on: Serve waits for it here.
+	var handlers sync.WaitGroup
+	h := srv.Handler
+	if h == nil {
+		h = http.DefaultServeMux
+	}
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers.Add(1)
+		defer handlers.Done()
+		h.ServeHTTP(w, r)
+	})
 	var fresh unusedConns
 	next := srv.ConnState
 	srv.ConnState = func(c net.Conn, s http.ConnState) {
@@ -152,9 +199,12 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, stopWebSocket
 			err = nil
 		}
 		<-stopped
+		handlers.Wait()
 		return err
 	}
+	_ = srv.Close()
 	stopWebSockets()
+	handlers.Wait()
 	return err
 }
 
