@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"flag"
 	"io"
 	"log/slog"
 	"net"
@@ -230,10 +229,7 @@ func TestShutdownPrompt(t *testing.T) {
 // TestHeartbeat: with -ping-interval 1s -pong-timeout 1s, a WebSocket that
 // never answers is closed, and one that reads stays.
 func TestHeartbeat(t *testing.T) {
-	var hb graceful.Heartbeat
-	fs := flag.NewFlagSet("casefold", flag.ContinueOnError)
-	hb.Register(fs)
-	require.NoError(t, fs.Parse([]string{"-ping-interval", "1s", "-pong-timeout", "1s"}))
+	hb := gracefultest.HeartbeatFlags(t, "-ping-interval", "1s", "-pong-timeout", "1s")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gracefultest.Heartbeat(t, func(ctx context.Context, ln net.Listener) error {
 		return serve(ctx, log, ln, nil, newServer(log, options{Upgrade: upgradeOptions(hb)}))

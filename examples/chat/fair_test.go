@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,9 +12,9 @@ import (
 	"time"
 
 	"github.com/db7c6739/ws/examples/internal/fair"
+	"github.com/db7c6739/ws/examples/internal/fair/fairtest"
 	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/examples/internal/graceful/gracefultest"
-	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -55,21 +54,7 @@ func TestChatFloodBesideSlowReader(t *testing.T) {
 	// for floodFor. A write held by backpressure when the time is up is
 	// left to the connection's end: the flooder stays a member.
 	start := time.Now()
-	var sent atomic.Int64
-	var stop atomic.Bool
-	go func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for !stop.Load() {
-			for range 20 {
-				if flooder.WriteMessage(context.Background(), wsproto.MessageText, msg) != nil {
-					return
-				}
-				sent.Add(1)
-			}
-			<-tick.C
-		}
-	}()
+	stopFlood := fairtest.Flood(flooder, msg)
 
 	// The reader: one message every 5 ms, until its own "still here",
 	// said once the flood is over, comes back.
@@ -106,7 +91,7 @@ func TestChatFloodBesideSlowReader(t *testing.T) {
 		}
 	}()
 	<-time.After(floodFor)
-	stop.Store(true)
+	sent := stopFlood()
 	took := time.Since(start)
 	say(t, reader, "still here")
 	var r result
@@ -119,16 +104,15 @@ func TestChatFloodBesideSlowReader(t *testing.T) {
 	got := r.got
 
 	// The server took no more than the budget allows.
-	l := fair.Default
 	// Counted until the reader's count was final: every message it counted
 	// was taken by the server before then.
-	allowed := int((float64(l.ByteBurst) + l.Bytes*time.Since(start).Seconds()) / float64(len(text)))
+	allowed := fairtest.Allowed(fair.Default, len(msg), time.Since(start))
 	// The budget began when the flooder joined, a little before start, and
 	// the reader may read one message after took: a slack of 2.
 	assert.LessOrEqual(t, got, allowed+2, "the flooder got more through than its budget")
 	assert.Greater(t, got, 0)
 	t.Logf("the reader stayed %v beside the flooder; the flooder wrote %d messages, the server took %d (budget: %d), %d echoed to it",
-		took.Round(time.Millisecond), sent.Load(), got, allowed, echoed.Load())
+		took.Round(time.Millisecond), sent, got, allowed, echoed.Load())
 }
 
 func TestChatAPIBudget(t *testing.T) {
@@ -161,10 +145,7 @@ func TestChatShutdownPrompt(t *testing.T) {
 // TestChatHeartbeat: with -ping-interval 1s -pong-timeout 1s, a member that
 // never answers is dropped, and one that reads stays.
 func TestChatHeartbeat(t *testing.T) {
-	var hb graceful.Heartbeat
-	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
-	hb.Register(fs)
-	require.NoError(t, fs.Parse([]string{"-ping-interval", "1s", "-pong-timeout", "1s"}))
+	hb := gracefultest.HeartbeatFlags(t, "-ping-interval", "1s", "-pong-timeout", "1s")
 	gracefultest.Heartbeat(t, func(ctx context.Context, ln net.Listener) error {
 		return serve(ctx, ln, newServer(discard, hb))
 	}, "/chats/lobby/ws", 10*time.Second)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/examples/internal/graceful/gracefultest"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
@@ -90,19 +88,11 @@ func TestEchoShutdown(t *testing.T) {
 // that never answers is closed, and one that reads stays.
 func TestEchoHeartbeat(t *testing.T) {
 	opts := &wsproto.UpgradeOptions{}
-	heartbeatFlags(t, "-ping-interval", "1s", "-pong-timeout", "1s").Apply(opts)
+	gracefultest.HeartbeatFlags(t, "-ping-interval", "1s", "-pong-timeout", "1s").Apply(opts)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gracefultest.Heartbeat(t, func(ctx context.Context, ln net.Listener) error {
 		return serve(ctx, ln, newServer(log, opts))
 	}, "/", 10*time.Second)
-}
-
-func heartbeatFlags(t *testing.T, args ...string) graceful.Heartbeat {
-	var hb graceful.Heartbeat
-	fs := flag.NewFlagSet("echo", flag.ContinueOnError)
-	hb.Register(fs)
-	require.NoError(t, fs.Parse(args))
-	return hb
 }
 
 func TestEchoClientDrops(t *testing.T) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,9 +13,9 @@ import (
 	"time"
 
 	"github.com/db7c6739/ws/examples/internal/fair"
+	"github.com/db7c6739/ws/examples/internal/fair/fairtest"
 	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/examples/internal/graceful/gracefultest"
-	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -63,21 +62,7 @@ func TestRouletteFloodBesideSlowReader(t *testing.T) {
 	// for floodFor. A write held by backpressure when the time is up is
 	// left to the connection's end.
 	start := time.Now()
-	var sent atomic.Int64
-	var stop atomic.Bool
-	go func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for !stop.Load() {
-			for range 20 {
-				if flooder.c.WriteMessage(context.Background(), wsproto.MessageText, msg) != nil {
-					return
-				}
-				sent.Add(1)
-			}
-			<-tick.C
-		}
-	}()
+	stopFlood := fairtest.Flood(flooder.c, msg)
 
 	// The reader: one message every 5 ms, until the flood is over.
 	type result struct {
@@ -85,12 +70,13 @@ func TestRouletteFloodBesideSlowReader(t *testing.T) {
 		err error
 	}
 	done := make(chan result, 1)
+	var over atomic.Bool // the flood is over: the reader stops
 	go func() {
 		tick := time.NewTicker(5 * time.Millisecond)
 		defer tick.Stop()
 		got := 0
 		for range tick.C {
-			if stop.Load() {
+			if over.Load() {
 				done <- result{got, nil}
 				return
 			}
@@ -108,7 +94,8 @@ func TestRouletteFloodBesideSlowReader(t *testing.T) {
 		}
 	}()
 	<-time.After(floodFor)
-	stop.Store(true)
+	sent := stopFlood()
+	over.Store(true)
 	took := time.Since(start)
 	r := <-done
 	require.NoError(t, r.err, "the reader")
@@ -121,16 +108,15 @@ func TestRouletteFloodBesideSlowReader(t *testing.T) {
 		t.Fatal("the flooder did not hear its partner")
 	}
 
-	l := fair.Default
 	// Counted until the reader's count was final: every message it counted
 	// was taken by the server before then.
-	allowed := int((float64(l.ByteBurst) + l.Bytes*time.Since(start).Seconds()) / float64(len(text)))
+	allowed := fairtest.Allowed(fair.Default, len(msg), time.Since(start))
 	// The budget began when the flooder joined, a little before start, and
 	// the reader may read one message after took: a slack of 2.
 	assert.LessOrEqual(t, r.got, allowed+2, "the flooder got more through than its budget")
 	assert.Greater(t, r.got, 0)
 	t.Logf("the reader stayed paired %v beside the flooder; the flooder wrote %d messages, its partner read %d (budget: %d)",
-		took.Round(time.Millisecond), sent.Load(), r.got, allowed)
+		took.Round(time.Millisecond), sent, r.got, allowed)
 }
 
 // TestRouletteShutdownPrompt: the roulette stops promptly with a
@@ -146,10 +132,7 @@ func TestRouletteShutdownPrompt(t *testing.T) {
 // TestRouletteHeartbeat: with -ping-interval 1s -pong-timeout 1s, a visitor
 // that never answers is dropped, and one that reads stays.
 func TestRouletteHeartbeat(t *testing.T) {
-	var hb graceful.Heartbeat
-	fs := flag.NewFlagSet("roulette", flag.ContinueOnError)
-	hb.Register(fs)
-	require.NoError(t, fs.Parse([]string{"-ping-interval", "1s", "-pong-timeout", "1s"}))
+	hb := gracefultest.HeartbeatFlags(t, "-ping-interval", "1s", "-pong-timeout", "1s")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gracefultest.Heartbeat(t, func(ctx context.Context, ln net.Listener) error {
 		return serve(ctx, ln, newServer(log, hb))

@@ -7,12 +7,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 )
 
@@ -25,15 +26,8 @@ import (
 // serve took to return.
 func Shutdown(t *testing.T, serve func(context.Context, net.Listener) error, wsPath string, limit time.Duration) time.Duration {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
+	addr, cancel, served := start(t, serve)
 	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- serve(ctx, ln) }()
 
 	var raw []net.Conn
 	defer func() {
@@ -61,15 +55,8 @@ func Shutdown(t *testing.T, serve func(context.Context, net.Listener) error, wsP
 	}
 	resp.Body.Close()
 
-	silent := dial() // a WebSocket that never reads after the handshake
-	if _, err := silent.Write([]byte("GET " + wsPath + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	head, err := bufio.NewReader(silent).ReadString('\n')
-	if err != nil || !strings.Contains(head, " 101 ") {
-		t.Fatalf("raw WebSocket handshake: %q, %v", head, err)
-	}
+	silent, _ := rawWebSocket(t, addr, wsPath) // never reads after the handshake
+	raw = append(raw, silent)
 
 	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer dcancel()
@@ -96,7 +83,7 @@ func Shutdown(t *testing.T, serve func(context.Context, net.Listener) error, wsP
 		t.Fatal(err)
 	}
 
-	start := time.Now()
+	shutdownAt := time.Now()
 	cancel()
 	select {
 	case err := <-served:
@@ -106,7 +93,7 @@ func Shutdown(t *testing.T, serve func(context.Context, net.Listener) error, wsP
 	case <-time.After(limit):
 		t.Fatalf("serve did not return within %v of the shutdown", limit)
 	}
-	took := time.Since(start)
+	took := time.Since(shutdownAt)
 	ce, ok := errors.AsType[*wsproto.CloseError](<-closed)
 	if !ok || ce.Code != wsproto.CloseGoingAway {
 		t.Errorf("the client's read ended with %v, want a close with 1001", ce)
@@ -123,14 +110,7 @@ func Shutdown(t *testing.T, serve func(context.Context, net.Listener) error, wsP
 // served after two pings. It returns how long the silent one lasted.
 func Heartbeat(t *testing.T, serve func(context.Context, net.Listener) error, wsPath string, limit time.Duration) time.Duration {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- serve(ctx, ln) }()
+	addr, cancel, served := start(t, serve)
 	defer func() {
 		cancel()
 		if err := <-served; err != nil {
@@ -138,20 +118,9 @@ func Heartbeat(t *testing.T, serve func(context.Context, net.Listener) error, ws
 		}
 	}()
 
-	silent, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	began := time.Now()
+	silent, br := rawWebSocket(t, addr, wsPath)
 	defer silent.Close()
-	if _, err := silent.Write([]byte("GET " + wsPath + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	br := bufio.NewReader(silent)
-	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("raw WebSocket handshake: %v, %v", resp, err)
-	}
 
 	reader, _, err := wsproto.Dial(context.Background(), "ws://"+addr+wsPath, nil)
 	if err != nil {
@@ -185,7 +154,7 @@ func Heartbeat(t *testing.T, serve func(context.Context, net.Listener) error, ws
 			break
 		}
 	}
-	lasted := time.Since(start)
+	lasted := time.Since(began)
 	if !hasPing(got) {
 		t.Errorf("the silent WebSocket got no ping in % .64x", got)
 	}
@@ -234,4 +203,48 @@ func hasPing(b []byte) bool {
 		b = b[hdr+n:]
 	}
 	return false
+}
+
+// start runs serve on a loopback listener until cancel is called; served
+// gets what serve returns.
+func start(t *testing.T, serve func(context.Context, net.Listener) error) (addr string, cancel context.CancelFunc, served <-chan error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, ln) }()
+	return ln.Addr().String(), cancel, done
+}
+
+// rawWebSocket opens a WebSocket at path on a raw socket: the handshake,
+// and nothing more. The reader holds what followed the 101.
+func rawWebSocket(t *testing.T, addr, path string) (net.Conn, *bufio.Reader) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		c.Close()
+		t.Fatalf("raw WebSocket handshake: %v, %v", resp, err)
+	}
+	return c, br
+}
+
+// HeartbeatFlags parses args with the heartbeat's flags, as a server's
+// command line would.
+func HeartbeatFlags(t *testing.T, args ...string) graceful.Heartbeat {
+	var hb graceful.Heartbeat
+	fs := flag.NewFlagSet("example", flag.ContinueOnError)
+	hb.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return hb
 }
