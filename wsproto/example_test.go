@@ -14,13 +14,9 @@ import (
 
 // An echo server behind net/http and a client that talks to it.
 func Example() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := wsproto.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
+	srv := httptest.NewServer(wsproto.Handler(nil, func(c *wsproto.Conn, r *http.Request) {
 		defer c.CloseNow()
-		ctx := r.Context()
+		ctx := context.Background()
 		var buf []byte
 		for {
 			typ, msg, err := c.ReadMessage(ctx, buf)

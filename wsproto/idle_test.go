@@ -169,13 +169,15 @@ func serverMemory() (heapAndStacks uint64) {
 // (UpgradeConn, then ReadMessage), the same with the heartbeat on
 // (PingInterval), wsproto after one message echoed on
 // each connection, and the same with permessage-deflate, with context
-// takeover both ways and without. Run each kind in a process of its own, where memory
+// takeover both ways and without; and behind net/http, served in the
+// handler after Upgrade ("http", as most servers are written) or through
+// Handler ("http-handler"). Run each kind in a process of its own, where memory
 // freed by an earlier kind cannot flatter a later one:
 //
 //	go test -c -o idle.test ./wsproto
 //	./idle.test -test.run='^$' -test.bench='IdleConn/ws$' -test.benchtime=1x
 func BenchmarkIdleConn(b *testing.B) {
-	for _, kind := range []string{"tcp", "ws", "ws-heartbeat", "ws-echoed", "deflate", "deflate-nocontext"} {
+	for _, kind := range []string{"tcp", "ws", "ws-heartbeat", "ws-echoed", "deflate", "deflate-nocontext", "http", "http-handler"} {
 		b.Run(kind, func(b *testing.B) {
 			for b.Loop() {
 				b.ReportMetric(measureIdle(b, kind, idleConns()), "B/conn")
@@ -214,7 +216,36 @@ func measureIdle(b *testing.B, kind string, n int) float64 {
 	var failed atomic.Int64
 	var blocked sync.WaitGroup
 	blocked.Add(n)
+	track := func(c *Conn) {
+		mu.Lock()
+		closers = append(closers, func() { c.CloseNow() })
+		mu.Unlock()
+	}
+	if strings.HasPrefix(kind, "http") {
+		h := Handler(nil, func(c *Conn, _ *http.Request) {
+			track(c)
+			idleServe(c, false, &blocked, &failed)
+		})
+		if kind == "http" {
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c, err := Upgrade(w, r, nil)
+				if err != nil {
+					failed.Add(1)
+					blocked.Done()
+					return
+				}
+				track(c)
+				idleServe(c, false, &blocked, &failed)
+			})
+		}
+		srv := &http.Server{Handler: h}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+	}
 	go func() {
+		if strings.HasPrefix(kind, "http") {
+			return
+		}
 		for range n {
 			nc, err := ln.Accept()
 			if err != nil {

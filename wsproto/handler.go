@@ -1,0 +1,32 @@
+package wsproto
+
+import "net/http"
+
+// Handler returns an http.Handler that upgrades each request with opts (as
+// Upgrade does, answering a bad request itself) and runs serve with the
+// connection on a goroutine of its own, then returns: net/http's goroutine
+// for the request ends at once.
+//
+// That goroutine is the reason to use Handler rather than calling Upgrade
+// and serving in the handler. net/http reads and routes the request on a
+// goroutine whose stack has grown deep by the time a handler runs, and a
+// goroutine's stack stays as large as it was at its deepest while it
+// waits; the request's and the response's state stays reachable from it
+// too. A connection served there keeps all that for as long as it is open.
+// serve's goroutine starts with a small stack, so an idle connection costs
+// about what one served after UpgradeConn does (see BenchmarkIdleConn).
+//
+// serve gets the request as it was when upgraded, for its URL, headers and
+// path values. Its context ends when the handler returns, which is at once
+// (net/http's rule for a connection taken over): give the connection's
+// calls contexts of serve's own. serve must close the connection when it is
+// done with it.
+func Handler(opts *UpgradeOptions, serve func(c *Conn, r *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r, opts)
+		if err != nil {
+			return
+		}
+		go serve(c, r)
+	})
+}
