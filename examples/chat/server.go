@@ -91,8 +91,10 @@ func (s *server) script(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(chatJS)
 }
 
-// websocket serves one member of a room: this goroutine reads, a writer
-// goroutine writes what the hub queues.
+// websocket upgrades a request to join a room and serves the member on a
+// goroutine of its own, letting net/http's goroutine for the request end:
+// an idle member costs a quarter of what it would if served here (see
+// wsproto.Handler).
 func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
 	roomName := r.PathValue("room")
 	if !validRoom(roomName) {
@@ -102,12 +104,21 @@ func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
 	// Counted before the upgrade, while http.Server.Shutdown still waits
 	// for this request, so that hub.wait cannot miss it.
 	s.hub.begin()
-	defer s.hub.end()
 	conn, err := wsproto.Upgrade(w, r, s.opts)
 	if err != nil {
+		s.hub.end()
 		s.log.Info("upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
+	go func() {
+		defer s.hub.end()
+		s.member(conn, r, roomName)
+	}()
+}
+
+// member serves one member of a room: this goroutine reads, a writer
+// goroutine writes what the hub queues.
+func (s *server) member(conn *wsproto.Conn, r *http.Request, roomName string) {
 	defer conn.CloseNow()
 	name := r.URL.Query().Get("name")
 	if err := checkName(name); err != nil {

@@ -85,6 +85,26 @@ func (cs *Conns) Closing() context.Context {
 	return cs.ctx
 }
 
+// Handler is wsproto.Handler with the connections recorded: it upgrades
+// each request with opts, records the connection while net/http's
+// goroutine still runs the handler (so that Serve, which waits for
+// handlers, cannot miss it), and serves it on a goroutine of its own,
+// which forgets it when serve returns. A connection arriving after
+// CloseAll began is closed with 1001 and not served.
+func (cs *Conns) Handler(opts *wsproto.UpgradeOptions, serve func(c *wsproto.Conn, r *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := wsproto.Upgrade(w, r, opts)
+		if err != nil || !cs.Add(c) {
+			return
+		}
+		go func() {
+			defer cs.Remove(c)
+			defer c.CloseNow()
+			serve(c, r)
+		}()
+	})
+}
+
 // Len returns how many connections are recorded.
 func (cs *Conns) Len() int {
 	cs.mu.Lock()
