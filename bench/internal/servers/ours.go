@@ -3,6 +3,7 @@ package servers
 import (
 	"context"
 	"net"
+	"net/http"
 
 	"github.com/db7c6739/ws/wsproto"
 )
@@ -42,6 +43,11 @@ func oursEcho(nc net.Conn, opts *wsproto.UpgradeOptions) {
 	if err != nil {
 		return
 	}
+	echoLoop(c)
+}
+
+// echoLoop sends every message back until the connection ends.
+func echoLoop(c *wsproto.Conn) {
 	defer c.CloseNow()
 	ctx := context.Background()
 	var buf []byte
@@ -55,4 +61,22 @@ func oursEcho(nc net.Conn, opts *wsproto.UpgradeOptions) {
 		}
 		buf = msg
 	}
+}
+
+// serveOursHTTP runs wsproto behind net/http, as most servers will: an
+// http.Server whose handler is wsproto.Handler, which upgrades each request
+// and serves the connection on a goroutine of its own, the way the
+// library's documentation teaches (net/http's goroutine for the request
+// ends, so an idle connection keeps nothing of it). The echo loop is
+// oursEcho's.
+func serveOursHTTP(ln net.Listener, deflate bool) {
+	opts := &wsproto.UpgradeOptions{}
+	if deflate {
+		opts.Compression = &wsproto.CompressionOptions{
+			ServerNoContextTakeover: true,
+			ClientNoContextTakeover: true,
+		}
+	}
+	srv := &http.Server{Handler: wsproto.Handler(opts, func(c *wsproto.Conn, _ *http.Request) { echoLoop(c) })}
+	_ = srv.Serve(ln)
 }

@@ -11,19 +11,21 @@ import (
 	"sync"
 )
 
-// Libs lists every server, raw TCP last.
-var Libs = []string{"ours", "gorilla", "coder", "gobwas", "gws", "tcp"}
+// Libs lists every server, raw TCP last. ours-http is ours behind
+// net/http (wsproto.Handler), where ours has a listener of its own.
+var Libs = []string{"ours", "ours-http", "gorilla", "coder", "gobwas", "gws", "tcp"}
 
 // A serveFunc serves ln until it is closed. It returns when Accept fails.
 type serveFunc func(ln net.Listener, deflate bool)
 
 var registry = map[string]serveFunc{
-	"ours":    serveOurs,
-	"gorilla": serveGorilla,
-	"coder":   serveCoder,
-	"gobwas":  serveGobwas,
-	"gws":     serveGWS,
-	"tcp":     serveTCP,
+	"ours":      serveOurs,
+	"ours-http": serveOursHTTP,
+	"gorilla":   serveGorilla,
+	"coder":     serveCoder,
+	"gobwas":    serveGobwas,
+	"gws":       serveGWS,
+	"tcp":       serveTCP,
 }
 
 // Server is an echo server running in this process.
