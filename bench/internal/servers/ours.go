@@ -22,13 +22,7 @@ import (
 // permessage-deflate without context takeover either way, so that an idle
 // connection holds neither compressor nor window.
 func serveOurs(ln net.Listener, deflate bool) {
-	opts := &wsproto.UpgradeOptions{}
-	if deflate {
-		opts.Compression = &wsproto.CompressionOptions{
-			ServerNoContextTakeover: true,
-			ClientNoContextTakeover: true,
-		}
-	}
+	opts := oursOptions(deflate)
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
@@ -70,6 +64,14 @@ func echoLoop(c *wsproto.Conn) {
 // ends, so an idle connection keeps nothing of it). The echo loop is
 // oursEcho's.
 func serveOursHTTP(ln net.Listener, deflate bool) {
+	opts := oursOptions(deflate)
+	srv := &http.Server{Handler: wsproto.Handler(opts, func(c *wsproto.Conn, _ *http.Request) { echoLoop(c) })}
+	_ = srv.Serve(ln)
+}
+
+// oursOptions negotiates permessage-deflate, with deflate, without context
+// takeover either way.
+func oursOptions(deflate bool) *wsproto.UpgradeOptions {
 	opts := &wsproto.UpgradeOptions{}
 	if deflate {
 		opts.Compression = &wsproto.CompressionOptions{
@@ -77,6 +79,5 @@ func serveOursHTTP(ln net.Listener, deflate bool) {
 			ClientNoContextTakeover: true,
 		}
 	}
-	srv := &http.Server{Handler: wsproto.Handler(opts, func(c *wsproto.Conn, _ *http.Request) { echoLoop(c) })}
-	_ = srv.Serve(ln)
+	return opts
 }
