@@ -58,25 +58,11 @@ func Shutdown(t *testing.T, serve func(context.Context, net.Listener) error, wsP
 	silent, _ := rawWebSocket(t, addr, wsPath) // never reads after the handshake
 	raw = append(raw, silent)
 
-	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer dcancel()
-	c, _, err := wsproto.Dial(dctx, "ws://"+addr+wsPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, closed := readingClient(t, "ws://"+addr+wsPath)
 	defer c.CloseNow()
-	closed := make(chan error, 1)
-	go func() {
-		for {
-			if _, _, err := c.ReadMessage(context.Background(), nil); err != nil {
-				closed <- err
-				return
-			}
-		}
-	}()
 
-	// The server has both WebSockets once the client's first message (if
-	// any) or the round trip of a ping says so.
+	// The server serves the client once a ping's round trip says so (a
+	// WebSocket it takes over later is closed as the shutdown finds it).
 	pctx, pcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer pcancel()
 	if _, err := c.Ping(pctx, nil); err != nil {
@@ -122,22 +108,10 @@ func Heartbeat(t *testing.T, serve func(context.Context, net.Listener) error, ws
 	silent, br := rawWebSocket(t, addr, wsPath)
 	defer silent.Close()
 
-	reader, _, err := wsproto.Dial(context.Background(), "ws://"+addr+wsPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reader, readErr := readingClient(t, "ws://"+addr+wsPath)
 	defer reader.CloseNow()
 	pings := make(chan struct{}, 64)
 	reader.SetPingHandler(func([]byte) { pings <- struct{}{} })
-	readErr := make(chan error, 1)
-	go func() {
-		for {
-			if _, _, err := reader.ReadMessage(context.Background(), nil); err != nil {
-				readErr <- err
-				return
-			}
-		}
-	}()
 
 	// The silent socket's bytes, read only to learn when the server ends
 	// it: nothing is ever sent back.
@@ -247,4 +221,25 @@ func HeartbeatFlags(t *testing.T, args ...string) graceful.Heartbeat {
 		t.Fatal(err)
 	}
 	return hb
+}
+
+// readingClient dials url and reads, discarding messages, until the
+// connection ends; ended gets the error that ended it.
+func readingClient(t *testing.T, url string) (c *wsproto.Conn, ended <-chan error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := wsproto.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := c.ReadMessage(context.Background(), nil); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	return c, errc
 }
