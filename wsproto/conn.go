@@ -8,6 +8,7 @@ import (
 	"weak"
 
 	"github.com/db7c6739/ws/frame"
+	"github.com/db7c6739/ws/internal/utf8valid"
 )
 
 // MessageType is the type of a data message: text or binary.
@@ -67,7 +68,7 @@ type Conn struct {
 	msgType    MessageType
 	maskPos    int
 	msgSize    int64
-	text       utf8Stream
+	text       utf8valid.Stream
 	gotClose   bool           // the peer's close frame arrived, valid or not
 	closeDue   bool           // it was valid, and answerClose has yet to answer it
 	compressed bool           // the message being read is (RSV1 on its first frame)

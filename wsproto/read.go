@@ -373,7 +373,7 @@ func (c *Conn) nextDataFrame() error {
 			c.inMessage = true
 			c.msgType = MessageType(h.Opcode)
 			c.msgSize = 0
-			c.text.reset()
+			c.text.Reset()
 			c.compressed = h.Rsv1
 		}
 		if c.readLimit > 0 && h.Length > c.readLimit-c.msgSize {
@@ -448,7 +448,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	if n > 0 {
 		p = p[:n]
 		c.frameLeft -= int64(n)
-		if c.msgType == MessageText && !c.compressed && !c.text.write(p) {
+		if c.msgType == MessageText && !c.compressed && !c.text.Write(p) {
 			return n, c.fail(frame.CloseInvalidFramePayloadData, ErrInvalidUTF8)
 		}
 	}
@@ -461,7 +461,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 // endMessage is called when the final frame of a message has been read.
 func (c *Conn) endMessage() error {
 	c.inMessage = false
-	if c.msgType == MessageText && !c.text.complete() {
+	if c.msgType == MessageText && !c.text.Complete() {
 		return c.fail(frame.CloseInvalidFramePayloadData, ErrInvalidUTF8)
 	}
 	c.rd.idle()
@@ -585,7 +585,7 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 		if c.readLimit > 0 && z.inflated > c.readLimit {
 			return n, c.fail(frame.CloseMessageTooBig, ErrMessageTooBig)
 		}
-		if c.msgType == MessageText && !c.text.write(p[:n]) {
+		if c.msgType == MessageText && !c.text.Write(p[:n]) {
 			return n, c.fail(frame.CloseInvalidFramePayloadData, ErrInvalidUTF8)
 		}
 		z.remember(p[:n])
