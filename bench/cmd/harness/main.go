@@ -41,6 +41,7 @@ type scenario struct {
 	conns    int
 	inFlight int
 	size     int
+	text     bool // mixed-script UTF-8 text, which a validating server checks
 	deflate  bool
 }
 
@@ -49,6 +50,7 @@ func scenarios(idleConns, deflateConns, upgradeConns int) []scenario {
 		{name: "1x64B-w1", mode: "echo", conns: 1, inFlight: 1, size: 64},
 		{name: "1x64B-w64", mode: "echo", conns: 1, inFlight: 64, size: 64},
 		{name: "64x1KiB-w8", mode: "echo", conns: 64, inFlight: 8, size: 1 << 10},
+		{name: "64x1KiB-text-w8", mode: "echo", conns: 64, inFlight: 8, size: 1 << 10, text: true},
 		{name: "4x64KiB-w4", mode: "echo", conns: 4, inFlight: 4, size: 64 << 10},
 		{name: "1x1MiB-w2", mode: "echo", conns: 1, inFlight: 2, size: 1 << 20},
 		{name: "idle", mode: "idle", conns: idleConns},
@@ -377,7 +379,7 @@ func runOne(o options, sc scenario, lib string) (results.Record, error) {
 			"-d", o.duration.String(), "-warmup", o.warmup.String())
 		if sc.deflate {
 			args = append(args, "-deflate")
-		} else if o.text {
+		} else if o.text || sc.text {
 			args = append(args, "-text")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/db7c6739/ws/bench/internal/servers"
 	"github.com/db7c6739/ws/frame"
@@ -217,4 +218,23 @@ func TestProcReaders(t *testing.T) {
 	require.NoError(t, err)
 	_, err = procRSS(-1)
 	assert.Error(t, err)
+}
+
+// TestTextMessage: the text scenario's message is valid UTF-8 of exactly
+// the size asked, with runes of every length, so that a validator meets
+// each kind of sequence.
+func TestTextMessage(t *testing.T) {
+	for _, n := range []int{0, 1, 64, 1 << 10, 64 << 10} {
+		msg := TextMessage(n)
+		require.Len(t, msg, n)
+		require.True(t, utf8.Valid(msg), "size %d", n)
+		if n < 1<<10 {
+			continue
+		}
+		lengths := map[int]bool{}
+		for _, r := range string(msg) {
+			lengths[utf8.RuneLen(r)] = true
+		}
+		assert.Equal(t, map[int]bool{1: true, 2: true, 3: true, 4: true}, lengths, "size %d", n)
+	}
 }

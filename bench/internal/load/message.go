@@ -24,19 +24,40 @@ func JSONMessage(n int) []byte {
 }
 
 // payload returns the message the load generator sends: JSON-like for
-// deflate runs, printable ASCII for text, pseudo-random bytes for binary.
+// deflate runs, mixed-script UTF-8 for text, pseudo-random bytes for binary.
 func payload(size int, text, deflate bool) []byte {
-	if deflate {
+	switch {
+	case deflate:
 		return JSONMessage(size)
+	case text:
+		return TextMessage(size)
 	}
 	b := make([]byte, size)
 	rng := mrand.New(mrand.NewPCG(uint64(size), 7))
 	for i := range b {
-		if text {
-			b[i] = 'a' + byte(rng.IntN(26))
-		} else {
-			b[i] = byte(rng.Uint32())
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
+
+// TextMessage returns n bytes of valid UTF-8 in the mix a chat carries:
+// ASCII with Cyrillic, Greek, CJK and emoji, runes of 1 to 4 bytes, picked
+// at random so that no two runs of the validator see the same block, and
+// padded with ASCII to exactly n bytes.
+func TextMessage(n int) []byte {
+	words := []string{"hello", "ok", "Привет", "мир", "γειά", "σου", "世界", "你好", "こんにちは",
+		"😀", "🎉", "👍", "café", "naïve", "€5", "→", "∑", "…", "42"}
+	rng := mrand.New(mrand.NewPCG(uint64(n), 8))
+	var b []byte
+	for {
+		w := words[rng.IntN(len(words))]
+		if len(b)+len(w)+1 > n {
+			break
 		}
+		b = append(append(b, w...), ' ')
+	}
+	for len(b) < n {
+		b = append(b, '.')
 	}
 	return b
 }
