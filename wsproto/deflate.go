@@ -1,8 +1,6 @@
 package wsproto
 
 import (
-	"bytes"
-	"compress/flate"
 	"io"
 	"strconv"
 	"sync"
@@ -263,7 +261,7 @@ type compression struct {
 
 	// Reading a compressed message: a pooled decompressor, what feeds it,
 	// and how much it inflated so far.
-	reader   io.ReadCloser
+	reader   *deflate.Inflater
 	source   inflateSource
 	inflated int64
 }
@@ -291,7 +289,7 @@ func newCompression(o *CompressionOptions, n negotiated, client bool) *compressi
 // that an idle connection holds none.
 var (
 	encoderPools sync.Map // encoderKey -> *sync.Pool
-	inflaterPool = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+	inflaterPool = sync.Pool{New: func() any { return deflate.NewInflater(nil, nil) }}
 )
 
 type encoderKey struct {
@@ -329,20 +327,18 @@ func encoderPool(key encoderKey) *sync.Pool {
 
 // inflater returns a pooled decompressor reading src, primed with the
 // window of earlier messages under context takeover.
-func (z *compression) inflater(src io.Reader) io.ReadCloser {
-	fr := inflaterPool.Get().(io.ReadCloser)
+func (z *compression) inflater(src io.Reader) *deflate.Inflater {
+	fr := inflaterPool.Get().(*deflate.Inflater)
 	var dict []byte
 	if z.readTakeover {
 		dict = z.dict()
 	}
-	_ = fr.(flate.Resetter).Reset(src, dict)
+	fr.Reset(src, dict)
 	return fr
 }
 
-var emptyReader = bytes.NewReader(nil)
-
-func (z *compression) doneInflating(fr io.ReadCloser) {
-	_ = fr.(flate.Resetter).Reset(emptyReader, nil) // drop the reference to the connection
+func (z *compression) doneInflating(fr *deflate.Inflater) {
+	fr.Reset(nil, nil) // drop the reference to the connection
 	inflaterPool.Put(fr)
 }
 

@@ -120,8 +120,9 @@
 // decides per message); RSV1 marks them, on their first frame only. The
 // compressor is the library's own (internal/deflate): it keeps to whatever
 // window was agreed and holds 89–137 KiB with a full window (5 KiB with
-// the smallest), where compress/flate's costs 1.2 MB. Inflating uses
-// compress/flate, pooled. Inflated bytes count against the read limit as
+// the smallest), where compress/flate's costs 1.2 MB. The decompressor is
+// the library's own too, 1.7x compress/flate's speed on 1 KiB JSON and
+// allocation-free, and pooled. Inflated bytes count against the read limit as
 // they are produced, so a small message that would inflate past the limit
 // stops there with close 1009; data that is not deflate gets close 1007.
 //

@@ -614,13 +614,11 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 // message's frames, handling control frames between them, then the
 // 00 00 ff ff the sender stripped (RFC 7692 §7.2.2) and an empty final
 // block, so that the decompressor ends cleanly at the end of the message.
-// It is an io.ByteReader, so compress/flate reads it without a buffer of
-// its own.
+// Its reads unmask straight out of the connection's read buffer.
 type inflateSource struct {
 	c    *Conn
 	tail int   // bytes of the ending served
 	err  error // what stopped reading the connection
-	one  [1]byte
 }
 
 // more readies payload bytes; it reports false once the message's frames
@@ -661,30 +659,6 @@ func (s *inflateSource) Read(p []byte) (int, error) {
 		s.err = err
 	}
 	return n, err
-}
-
-// ReadByte serves the decompressor byte by byte, straight from the read
-// buffer when it can.
-func (s *inflateSource) ReadByte() (byte, error) {
-	c := s.c
-	if rd := &c.rd; c.frameLeft > 0 && rd.r < rd.w {
-		b := rd.buf[rd.r]
-		rd.r++
-		if c.masked {
-			b ^= c.mask[c.maskPos]
-			c.maskPos = (c.maskPos + 1) & 3
-		}
-		c.frameLeft--
-		return b, nil
-	}
-	n, err := s.Read(s.one[:])
-	if n == 1 {
-		return s.one[0], nil
-	}
-	if err == nil {
-		err = io.ErrNoProgress
-	}
-	return 0, err
 }
 
 // discard skips what follows the end of the deflate data in the message:

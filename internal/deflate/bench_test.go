@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"fmt"
+	"io"
 	"testing"
 )
 
@@ -117,4 +118,50 @@ func BenchmarkNewWriter(b *testing.B) {
 			_, _ = flate.NewWriter(nil, flate.BestSpeed)
 		}
 	})
+}
+
+// BenchmarkInflate inflates one message per iteration, each compressed on
+// its own (no context takeover) by compress/flate at its default level, with
+// the Inflater and with compress/flate's reader, both reused through Reset:
+//
+//	go test -run='^$' -bench=Inflate -benchmem ./internal/deflate/
+func BenchmarkInflate(b *testing.B) {
+	for _, bc := range benchCases[:2] {
+		msgs := benchMessages(bc.kind, bc.size)
+		var packed [][]byte
+		for _, m := range msgs {
+			var buf bytes.Buffer
+			fw, _ := flate.NewWriter(&buf, 6)
+			_, _ = fw.Write(m)
+			_ = fw.Flush()
+			packed = append(packed, append(buf.Bytes(), 1, 0, 0, 0xff, 0xff))
+		}
+		out := make([]byte, bc.size)
+		src := bytes.NewReader(nil)
+		name := fmt.Sprintf("%s-%dKiB", bc.kind, bc.size>>10)
+		b.Run(name+"/ours", func(b *testing.B) {
+			f := NewInflater(nil, nil)
+			b.SetBytes(int64(bc.size))
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				src.Reset(packed[i%len(packed)])
+				f.Reset(src, nil)
+				if _, err := io.ReadFull(f, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/compress-flate", func(b *testing.B) {
+			fr := flate.NewReader(nil)
+			b.SetBytes(int64(bc.size))
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				src.Reset(packed[i%len(packed)])
+				_ = fr.(flate.Resetter).Reset(src, nil)
+				if _, err := io.ReadFull(fr, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,6 +1,6 @@
-// Package deflate is a small DEFLATE (RFC 1951) compressor for
-// permessage-deflate (RFC 7692): bounded window, history kept across
-// messages, little memory. Decompression uses compress/flate.
+// Package deflate is a small DEFLATE (RFC 1951) compressor and decompressor
+// for permessage-deflate (RFC 7692): bounded window, history kept across
+// messages, little memory.
 //
 // A Writer exists because compress/flate's Writer does not fit a compressor
 // that lives as long as a connection: it holds about a megabyte and its LZ77
@@ -51,4 +51,15 @@
 //
 // A Writer is not safe for concurrent use; one goroutine at a time may call
 // its methods.
+//
+// # Inflating
+//
+// Inflater decodes any raw DEFLATE stream, compress/flate's and ours, with
+// the same verdicts as compress/flate's reader (FuzzInflater holds them to
+// it). It produces no more than each Read asks for, allocates nothing once
+// made, and reads its source only as far as the next symbol needs when
+// nothing more is buffered. Codes of up to 9 bits decode with one table
+// lookup, longer ones bit by bit; while eight input bytes are at hand, the
+// decoder keeps its state in registers and takes a literal or a whole
+// length/distance pair per step.
 package deflate
