@@ -564,26 +564,29 @@ func (t *huffTable) build(lengths []uint8, tableBits uint) bool {
 	if left > 0 && maxLen > 0 && !(total == 1 && maxLen == 1) {
 		return false
 	}
-	clear(t.fast[:1<<tableBits])
-	var code [maxCodeLen + 1]int // the next code of each length
-	for n := 2; n <= maxCodeLen; n++ {
-		code[n] = (code[n-1] + int(t.count[n-1])) << 1
-	}
+	// Symbols in code order: by length, then by value (RFC 1951 §3.2.2).
 	for sym, n := range lengths {
-		if n == 0 {
-			continue
+		if n != 0 {
+			t.symbols[offs[n]] = uint16(sym)
+			offs[n]++
 		}
-		t.symbols[offs[n]] = uint16(sym)
-		offs[n]++
-		if uint(n) <= tableBits {
-			// DEFLATE sends a code's bits first to last in the low bits,
-			// so the table index is the code reversed.
-			rev := int(bits.Reverse16(uint16(code[n])) >> (16 - n))
-			for i := rev; i < 1<<tableBits; i += 1 << n {
-				t.fast[i] = uint16(sym)<<4 | uint16(n)
-			}
+	}
+	// The fast table, a length at a time: the table for codes of up to n
+	// bits is that for n-1 bits twice over (the next bit does not matter
+	// to a shorter code), plus the codes of n bits, each in its one slot.
+	// DEFLATE sends a code's bits first to last in the low bits, so a
+	// code's slot is the code reversed. What no code fills stays 0: a
+	// longer code, for the slow path.
+	t.fast[0] = 0
+	code, first := 0, 0 // the first code of length n; its symbol's index
+	for n := 1; n <= int(tableBits); n++ {
+		copy(t.fast[1<<(n-1):1<<n], t.fast[:1<<(n-1)])
+		code = (code + int(t.count[n-1])) << 1
+		first += int(t.count[n-1])
+		for k, sym := range t.symbols[first : first+int(t.count[n])] {
+			rev := bits.Reverse16(uint16(code+k)) >> (16 - n)
+			t.fast[rev] = sym<<4 | uint16(n)
 		}
-		code[n]++
 	}
 	return true
 }
