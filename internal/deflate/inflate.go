@@ -49,8 +49,6 @@ type Inflater struct {
 	final      bool // the current block is the last
 	inBlock    int  // 0 between blocks, else the kind of the current one
 	storedLeft int  // of a stored block
-	copyLen    int  // of a match not yet written whole
-	copyDist   int
 	lit, dist  *huffTable
 	dynLit     huffTable
 	dynDist    huffTable
@@ -74,7 +72,7 @@ func NewInflater(src io.Reader, dict []byte) *Inflater {
 func (f *Inflater) Reset(src io.Reader, dict []byte) {
 	f.src, f.srcErr, f.err = src, nil, nil
 	f.inR, f.inW, f.bits, f.nbits = 0, 0, 0, 0
-	f.final, f.inBlock, f.storedLeft, f.copyLen = false, 0, 0, 0
+	f.final, f.inBlock, f.storedLeft = false, 0, 0
 	if len(dict) > windowSize {
 		dict = dict[len(dict)-windowSize:]
 	}
@@ -116,10 +114,6 @@ func (f *Inflater) inflate(want int) error {
 	// would overwrite bytes not yet read.
 	want = min(want, windowSize-maxMatch)
 	for f.wpos-f.rpos < want {
-		if f.copyLen > 0 {
-			f.copyMatch(want)
-			continue
-		}
 		var err error
 		switch f.inBlock {
 		case 0:
@@ -318,8 +312,8 @@ func (f *Inflater) huffman(want int) error {
 		if dist > min(f.wpos, windowSize) {
 			return corrupt("distance before the start of the history")
 		}
-		f.copyLen, f.copyDist = length, dist
-		f.copyMatch(windowSize)
+		f.match(f.wpos, length, dist)
+		f.wpos += length
 	}
 	return nil
 }
@@ -381,45 +375,33 @@ func (f *Inflater) fastSymbols(want int) bool {
 			b, nb = b0, nb0
 			break
 		}
-		dst, src := wpos&windowMask, (wpos-d)&windowMask
-		switch {
-		case dst+length > windowSize || src+length > windowSize:
-			// Across the end of the ring: byte by byte.
-			for i := range length {
-				win[(wpos+i)&windowMask] = win[(wpos-d+i)&windowMask]
-			}
-		case d >= length:
-			copy(win[dst:dst+length], win[src:src+length])
-		default:
-			// The match overlaps its own output: a repeating pattern,
-			// written forward.
-			for i := range length {
-				win[dst+i] = win[src+i]
-			}
-		}
+		f.match(wpos, length, d)
 		wpos += length
 	}
 	f.bits, f.nbits, f.inR, f.wpos = b, nb, inR, wpos
 	return wpos > start
 }
 
-// copyMatch writes the pending match, as much of it as fits below want.
-func (f *Inflater) copyMatch(want int) {
-	for f.copyLen > 0 && f.wpos-f.rpos < want {
-		dst := f.wpos & windowMask
-		src := (f.wpos - f.copyDist) & windowMask
-		n := min(f.copyLen, windowSize-dst, windowSize-src, want-(f.wpos-f.rpos))
-		if src < dst && dst-src < n {
-			// The match overlaps its own output: a repeating pattern,
-			// written forward byte by byte.
-			for k := range n {
-				f.win[dst+k] = f.win[src+k]
-			}
-		} else {
-			copy(f.win[dst:dst+n], f.win[src:src+n])
+// match writes length bytes at stream position wpos, copied from d bytes
+// before. It never overwrites a byte not yet read: decoding goes on only
+// while fewer than windowSize-maxMatch bytes wait to be read.
+func (f *Inflater) match(wpos, length, d int) {
+	win := &f.win
+	dst, src := wpos&windowMask, (wpos-d)&windowMask
+	switch {
+	case dst+length > windowSize || src+length > windowSize:
+		// Across the end of the ring: byte by byte.
+		for i := range length {
+			win[(wpos+i)&windowMask] = win[(wpos-d+i)&windowMask]
 		}
-		f.wpos += n
-		f.copyLen -= n
+	case d >= length:
+		copy(win[dst:dst+length], win[src:src+length])
+	default:
+		// The match overlaps its own output: a repeating pattern,
+		// written forward.
+		for i := range length {
+			win[dst+i] = win[src+i]
+		}
 	}
 }
 
