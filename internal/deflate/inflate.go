@@ -3,6 +3,7 @@ package deflate
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/bits"
 )
@@ -148,18 +149,22 @@ func (f *Inflater) fill() error {
 		f.inW = copy(f.in[:], f.in[f.inR:f.inW])
 		f.inR = 0
 	}
-	n, err := f.src.Read(f.in[f.inW:])
-	f.inW += n
-	if err != nil {
-		f.srcErr = err
+	// A read of nothing without an error is allowed (io.Reader) and means
+	// nothing; as bufio does, give up after 100 in a row.
+	for range 100 {
+		n, err := f.src.Read(f.in[f.inW:])
+		f.inW += n
+		if err != nil {
+			f.srcErr = err
+		}
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
+			return f.fill()
+		}
 	}
-	if n > 0 {
-		return nil
-	}
-	if err == nil {
-		return io.ErrNoProgress
-	}
-	return f.fill()
+	return io.ErrNoProgress
 }
 
 // refill moves buffered input into the bit buffer, eight bytes at a time
@@ -217,7 +222,7 @@ func (f *Inflater) blockHeader() error {
 		}
 		n, nn := f.take(16), f.take(16)
 		if n != ^nn&0xFFFF {
-			return corrupt("stored block length")
+			return errStoredLength
 		}
 		f.inBlock, f.storedLeft = blockStored, int(n)
 	case 1:
@@ -228,7 +233,7 @@ func (f *Inflater) blockHeader() error {
 		}
 		f.inBlock, f.lit, f.dist = blockHuffman, &f.dynLit, &f.dynDist
 	default:
-		return corrupt("reserved block type")
+		return errBlockType
 	}
 	return nil
 }
@@ -286,7 +291,7 @@ func (f *Inflater) huffman(want int) error {
 		}
 		sym -= 257
 		if sym >= len(lengthBase) {
-			return corrupt("length symbol")
+			return errLengthSymbol
 		}
 		length := int(lengthBase[sym])
 		if n := uint(litExtra[257+sym]); n > 0 {
@@ -300,7 +305,7 @@ func (f *Inflater) huffman(want int) error {
 			return err
 		}
 		if dsym >= len(distBase) {
-			return corrupt("distance symbol")
+			return errDistSymbol
 		}
 		dist := int(distBase[dsym])
 		if n := uint(distExtra[dsym]); n > 0 {
@@ -310,7 +315,7 @@ func (f *Inflater) huffman(want int) error {
 			dist += int(f.take(n))
 		}
 		if dist > min(f.wpos, windowSize) {
-			return corrupt("distance before the start of the history")
+			return errDistTooFar
 		}
 		f.match(f.wpos, length, dist)
 		f.wpos += length
@@ -418,6 +423,9 @@ func (f *Inflater) symbol(t *huffTable) (int, error) {
 			f.nbits -= n
 			return int(e >> 4), nil
 		}
+		if e == noCode {
+			return 0, errNoCode
+		}
 		if e&15 == 0 {
 			sym, n := t.slow(f.bits, f.nbits)
 			if n > 0 {
@@ -427,7 +435,7 @@ func (f *Inflater) symbol(t *huffTable) (int, error) {
 			}
 		}
 		if f.nbits >= maxCodeLen {
-			return 0, corrupt("no such code")
+			return 0, errNoCode
 		}
 		if err := f.fill(); err != nil {
 			return 0, err
@@ -445,7 +453,7 @@ func (f *Inflater) readCodes() error {
 	ndist := int(f.take(5)) + 1
 	nclen := int(f.take(4)) + 4
 	if nlit > maxLit || ndist > maxDist {
-		return corrupt("too many codes")
+		return errTooManyCodes
 	}
 	var clen [19]uint8
 	for i := range nclen {
@@ -456,7 +464,7 @@ func (f *Inflater) readCodes() error {
 	}
 	var ct huffTable
 	if !ct.build(clen[:], 7) {
-		return corrupt("code length code")
+		return errCodeLengthCode
 	}
 	lengths := f.lengths[:nlit+ndist]
 	for i := 0; i < len(lengths); {
@@ -474,7 +482,7 @@ func (f *Inflater) readCodes() error {
 		switch sym {
 		case 16:
 			if i == 0 {
-				return corrupt("repeat with nothing before")
+				return errRepeatFirst
 			}
 			if err := f.need(2); err != nil {
 				return err
@@ -492,7 +500,7 @@ func (f *Inflater) readCodes() error {
 			rep = 11 + int(f.take(7))
 		}
 		if i+rep > len(lengths) {
-			return corrupt("repeat past the code lengths")
+			return errRepeatPast
 		}
 		for range rep {
 			lengths[i] = v
@@ -500,14 +508,30 @@ func (f *Inflater) readCodes() error {
 		}
 	}
 	if !f.dynLit.build(lengths[:nlit], fastBits) || !f.dynDist.build(lengths[nlit:], fastBits) {
-		return corrupt("literal/length or distance code")
+		return errBadCode
 	}
 	return nil
 }
 
-func corrupt(what string) error {
-	return errors.Join(ErrCorrupt, errors.New(what))
-}
+// The ways input can be corrupt, made once so that refusing input does not
+// allocate; each matches ErrCorrupt with errors.Is.
+var (
+	errStoredLength   = fmt.Errorf("%w: stored block length", ErrCorrupt)
+	errBlockType      = fmt.Errorf("%w: reserved block type", ErrCorrupt)
+	errLengthSymbol   = fmt.Errorf("%w: length symbol", ErrCorrupt)
+	errDistSymbol     = fmt.Errorf("%w: distance symbol", ErrCorrupt)
+	errDistTooFar     = fmt.Errorf("%w: distance before the start of the history", ErrCorrupt)
+	errNoCode         = fmt.Errorf("%w: no such code", ErrCorrupt)
+	errTooManyCodes   = fmt.Errorf("%w: too many codes", ErrCorrupt)
+	errCodeLengthCode = fmt.Errorf("%w: code length code", ErrCorrupt)
+	errRepeatFirst    = fmt.Errorf("%w: repeat with nothing before", ErrCorrupt)
+	errRepeatPast     = fmt.Errorf("%w: repeat past the code lengths", ErrCorrupt)
+	errBadCode        = fmt.Errorf("%w: literal/length or distance code", ErrCorrupt)
+)
+
+// noCode is the fast table's entry for bits no code of the table starts
+// with; an entry of 0 is the start of a code longer than the table.
+const noCode = 0xFFF0
 
 // A huffTable decodes one prefix code. fast holds, for every fastBits-bit
 // input (the next bits in the low ones), sym<<4|len of the code it starts
@@ -559,7 +583,13 @@ func (t *huffTable) build(lengths []uint8, tableBits uint) bool {
 	// DEFLATE sends a code's bits first to last in the low bits, so a
 	// code's slot is the code reversed. What no code fills stays 0: a
 	// longer code, for the slow path.
+	// In the only incomplete codes allowed (none, or a single code of
+	// length 1), no code is longer than the table, so a slot no code fills
+	// is input that no code starts: marked noCode, refused at once.
 	t.fast[0] = 0
+	if left > 0 {
+		t.fast[0] = noCode
+	}
 	code, first := 0, 0 // the first code of length n; its symbol's index
 	for n := 1; n <= int(tableBits); n++ {
 		copy(t.fast[1<<(n-1):1<<n], t.fast[:1<<(n-1)])

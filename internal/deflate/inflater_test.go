@@ -138,6 +138,53 @@ func TestInflaterCorrupt(t *testing.T) {
 	}
 }
 
+// TestInflaterIncompleteCodes: in the incomplete codes DEFLATE allows (no
+// distance code at all, or a single one of one bit), bits that start no
+// code are refused at once as corrupt, as compress/flate refuses them, not
+// taken for a longer code that needs more input.
+func TestInflaterIncompleteCodes(t *testing.T) {
+	for _, in := range [][]byte{
+		// A final dynamic block: literal/length codes {256: 0, 257: 1},
+		// no distance code, then symbol 257, which needs a distance.
+		{0x05, 0xc0, 0x81, 0x08, 0x00, 0x00, 0x00, 0x00, 0x20, 0x7f, 0xeb, 0x2f},
+		// The same with a single one-bit distance code, and bit 1.
+		{0x05, 0xc0, 0x81, 0x08, 0x00, 0x00, 0x00, 0x00, 0x20, 0x7f, 0xeb, 0x7f},
+	} {
+		_, ferr := flateInflate(in, nil)
+		var corruptInput flate.CorruptInputError
+		require.ErrorAs(t, ferr, &corruptInput)
+		_, err := ourInflate(NewInflater(nil, nil), in, nil, newRand(1), 100)
+		require.ErrorIs(t, err, ErrCorrupt, "% x", in)
+	}
+}
+
+// emptyReads answers (0, nil) a few times before each piece, as an
+// io.Reader may.
+type emptyReads struct {
+	in    []byte
+	calls int
+}
+
+func (e *emptyReads) Read(p []byte) (int, error) {
+	if e.calls++; e.calls%4 != 0 {
+		return 0, nil
+	}
+	if len(e.in) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 5)], e.in)
+	e.in = e.in[n:]
+	return n, nil
+}
+
+func TestInflaterEmptyReads(t *testing.T) {
+	data := jsonText(newRand(7), 3000)
+	in := compressFlate(t, data, nil, 6)
+	got, err := io.ReadAll(NewInflater(&emptyReads{in: in}, nil))
+	require.NoError(t, err)
+	assert.Equal(t, data, got)
+}
+
 // TestInflaterWaitsOnlyForWhatItNeeds: a stream that arrives in pieces is
 // inflated as far as it has arrived. After a sync flush everything before
 // it comes out without the source being read again.
@@ -180,6 +227,16 @@ func TestInflaterAllocs(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+
+	for _, bad := range [][]byte{{0x07}, {0x01, 0x05, 0x00, 0x00, 0x00}} {
+		allocs = testing.AllocsPerRun(100, func() {
+			src.Reset(bad)
+			f.Reset(src, nil)
+			_, err := f.Read(out)
+			require.ErrorIs(t, err, ErrCorrupt)
+		})
+		assert.Zero(t, allocs, "refusing % x allocates nothing either", bad)
+	}
 }
 
 // TestHuffTableCompleteness: a code must be complete, as compress/flate
@@ -215,6 +272,11 @@ func FuzzInflater(f *testing.F) {
 		want, werr := flateInflate(in, dict)
 		got, gerr := ourInflate(inf, in, dict, rand.New(rand.NewPCG(uint64(piece), 0)), 1+int(piece))
 		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("compress/flate: %v; ours: %v", werr, gerr)
+		}
+		var corruptInput flate.CorruptInputError
+		if errors.As(werr, &corruptInput) && !errors.Is(gerr, ErrCorrupt) ||
+			errors.Is(werr, io.ErrUnexpectedEOF) && !errors.Is(gerr, io.ErrUnexpectedEOF) {
 			t.Fatalf("compress/flate: %v; ours: %v", werr, gerr)
 		}
 		if werr == nil && !bytes.Equal(want, got) {
