@@ -134,34 +134,24 @@ func (f *Inflater) inflate(want int) error {
 	return nil
 }
 
-// fill reads the source into the input buffer; it is the one place that may
-// wait for the source.
+// fill reads the source into the input buffer, which is empty whenever it
+// is called: need and stored call it only then, and symbol only after
+// refill has moved every buffered byte into the bit buffer. It is the one
+// place that may wait for the source. A read of nothing without an error
+// is allowed (io.Reader) and means nothing; as bufio does, it gives up
+// after 100 in a row.
 func (f *Inflater) fill() error {
-	if f.srcErr != nil {
-		if f.srcErr == io.EOF {
-			return io.ErrUnexpectedEOF
-		}
-		return f.srcErr
-	}
-	if f.inR == f.inW {
-		f.inR, f.inW = 0, 0
-	} else if f.inR > 0 {
-		f.inW = copy(f.in[:], f.in[f.inR:f.inW])
-		f.inR = 0
-	}
-	// A read of nothing without an error is allowed (io.Reader) and means
-	// nothing; as bufio does, give up after 100 in a row.
+	f.inR, f.inW = 0, 0
 	for range 100 {
-		n, err := f.src.Read(f.in[f.inW:])
-		f.inW += n
-		if err != nil {
-			f.srcErr = err
+		switch {
+		case f.srcErr == io.EOF:
+			return io.ErrUnexpectedEOF
+		case f.srcErr != nil:
+			return f.srcErr
 		}
-		if n > 0 {
+		f.inW, f.srcErr = f.src.Read(f.in[:])
+		if f.inW > 0 {
 			return nil
-		}
-		if err != nil {
-			return f.fill()
 		}
 	}
 	return io.ErrNoProgress
