@@ -56,26 +56,40 @@ type ServerOptions struct {
 //   - Sec-WebSocket-Extensions follows the grammar of RFC 6455 §9.1, else
 //     400 with Header "Sec-WebSocket-Extensions". Which extensions to
 //     accept is left to the caller.
+//
+// An HTTP/2 request (RFC 8441 §5) takes the place of the first seven
+// checks with these: the method is CONNECT, else [ErrNotExtendedConnect]
+// (405); the :protocol pseudo-header is "websocket", else
+// [ErrBadConnectProtocol] (400); the authority (Host) is not empty, else
+// 400; Sec-WebSocket-Version is "13", else [ErrBadVersion]. Upgrade,
+// Connection and Sec-WebSocket-Key have no part in it and are not looked
+// at. The checks from Origin on are the same.
 func Check(r *Request, opts *ServerOptions) (subprotocol string, err error) {
 	var o ServerOptions
 	if opts != nil {
 		o = *opts
 	}
-	switch {
-	case string(r.Method) != "GET":
-		return "", ErrBadMethod
-	case r.protoMajor < 1 || r.protoMajor == 1 && r.protoMinor < 1:
-		return "", errHTTPVersion
-	case r.nHost != 1 || len(r.Host) == 0:
-		return "", errHost
-	case !r.upgrade:
-		return "", ErrNotWebSocket
-	case !r.connection:
-		return "", errConnection
-	case r.nVersion != 1 || string(r.Version) != "13":
-		return "", ErrBadVersion
-	case r.nKey != 1 || !validKey(r.Key):
-		return "", ErrBadKey
+	if r.protoMajor >= 2 {
+		if err := checkExtendedConnect(r); err != nil {
+			return "", err
+		}
+	} else {
+		switch {
+		case string(r.Method) != "GET":
+			return "", ErrBadMethod
+		case r.protoMajor < 1 || r.protoMajor == 1 && r.protoMinor < 1:
+			return "", errHTTPVersion
+		case r.nHost != 1 || len(r.Host) == 0:
+			return "", errHost
+		case !r.upgrade:
+			return "", ErrNotWebSocket
+		case !r.connection:
+			return "", errConnection
+		case r.nVersion != 1 || string(r.Version) != "13":
+			return "", ErrBadVersion
+		case r.nKey != 1 || !validKey(r.Key):
+			return "", ErrBadKey
+		}
 	}
 	if !o.InsecureSkipOriginCheck && r.nOrigin > 0 {
 		if r.nOrigin > 1 || !originAllowed(r.Origin, r.Host, o.OriginPatterns) {
@@ -91,6 +105,21 @@ func Check(r *Request, opts *ServerOptions) (subprotocol string, err error) {
 		return "", err
 	}
 	return selectSubprotocol(o.Subprotocols, r.Protocols), nil
+}
+
+// checkExtendedConnect is Check's first part for an HTTP/2 request.
+func checkExtendedConnect(r *Request) error {
+	switch {
+	case string(r.Method) != "CONNECT":
+		return ErrNotExtendedConnect
+	case !equalFold(r.Protocol, "websocket"): // RFC 9110 §7.8: compared without case
+		return ErrBadConnectProtocol
+	case r.nHost != 1 || len(r.Host) == 0:
+		return errHost
+	case r.nVersion != 1 || string(r.Version) != "13":
+		return ErrBadVersion
+	}
+	return nil
 }
 
 // selectSubprotocol returns the first of the server's subprotocols that the

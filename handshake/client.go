@@ -35,6 +35,49 @@ type ClientOptions struct {
 	Header http.Header
 }
 
+// ConnectHeader returns the header fields of an HTTP/2 extended CONNECT
+// request that opens a WebSocket (RFC 8441 §5): Sec-WebSocket-Version 13,
+// Origin, Sec-WebSocket-Protocol and Sec-WebSocket-Extensions from opts,
+// and opts.Header. The request itself (method CONNECT, the :protocol
+// pseudo-header "websocket", the https URL) is the HTTP/2 client's to
+// make; opts.Host, if set, is its authority. The checks on opts are
+// [WriteRequest]'s.
+func ConnectHeader(opts *ClientOptions) (http.Header, error) {
+	var o ClientOptions
+	if opts != nil {
+		o = *opts
+	}
+	if !validFieldValue(o.Origin) {
+		return nil, fmt.Errorf("handshake: origin %q holds a control character", o.Origin)
+	}
+	for _, p := range o.Subprotocols {
+		if !isToken(p) {
+			return nil, fmt.Errorf("handshake: subprotocol %q is not a token", p)
+		}
+	}
+	if !validExtensions(o.Extensions) {
+		return nil, errors.New("handshake: extension names and parameters must be tokens")
+	}
+	if err := checkExtra(o.Header, requestHeaders[:]); err != nil {
+		return nil, err
+	}
+	h := o.Header.Clone()
+	if h == nil {
+		h = make(http.Header, 4)
+	}
+	h.Set(hdrVersion, "13")
+	if o.Origin != "" {
+		h.Set(hdrOrigin, o.Origin)
+	}
+	if len(o.Subprotocols) > 0 {
+		h.Set(hdrProtocol, strings.Join(o.Subprotocols, ", "))
+	}
+	if len(o.Extensions) > 0 {
+		h.Set(hdrExtensions, string(AppendExtensions(nil, o.Extensions)))
+	}
+	return h, nil
+}
+
 // requestHeaders are the fields WriteRequest writes itself.
 var requestHeaders = [...]string{hdrHost, hdrUpgrade, hdrConnection, hdrOrigin, hdrKey, hdrVersion, hdrProtocol, hdrExtensions}
 
@@ -179,6 +222,40 @@ func CheckResponse(resp *http.Response, key string, opts *ClientOptions) (subpro
 	}
 	if accept := resp.Header.Values(hdrAccept); len(accept) != 1 || trimOWS(accept[0]) != AcceptKey(key) {
 		return fail(hdrAccept, "must appear once and match the key")
+	}
+	return checkAgreed(resp, &o)
+}
+
+// CheckConnectResponse validates the server's response to an HTTP/2
+// extended CONNECT request (RFC 8441 §5) built from [ConnectHeader]: the
+// status is 2xx, else an [*Error] with the status received; then
+// Sec-WebSocket-Protocol and Sec-WebSocket-Extensions are checked as
+// [CheckResponse] checks them. There is no key and no accept value on this
+// path.
+func CheckConnectResponse(resp *http.Response, opts *ClientOptions) (subprotocol string, exts []Extension, err error) {
+	var o ClientOptions
+	if opts != nil {
+		o = *opts
+	}
+	if resp == nil {
+		return "", nil, errors.New("handshake: nil response")
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		text := resp.Status
+		if text == "" {
+			text = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+		}
+		return "", nil, &Error{Status: resp.StatusCode, Reason: "unexpected response status " + text}
+	}
+	return checkAgreed(resp, &o)
+}
+
+// checkAgreed checks the subprotocol and the extensions a response agreed
+// to against the offer.
+func checkAgreed(resp *http.Response, o *ClientOptions) (subprotocol string, exts []Extension, err error) {
+	status := resp.StatusCode
+	fail := func(header, reason string) (string, []Extension, error) {
+		return "", nil, &Error{Status: status, Header: header, Reason: reason}
 	}
 	switch protos := resp.Header.Values(hdrProtocol); len(protos) {
 	case 0:

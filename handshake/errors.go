@@ -47,6 +47,8 @@ const (
 	hdrProtocol   = "Sec-WebSocket-Protocol"
 	hdrExtensions = "Sec-WebSocket-Extensions"
 	hdrAccept     = "Sec-WebSocket-Accept"
+
+	hdrPseudoProtocol = ":protocol" // RFC 8441 §4
 )
 
 // Sentinel rejections. The server side returns these very values, so they
@@ -80,6 +82,16 @@ var (
 	// allow, cannot be parsed, is "null" or is repeated (RFC 6455 §4.2.2,
 	// §10.2; RFC 6454 §7.3).
 	ErrBadOrigin = &Error{Status: http.StatusForbidden, Header: hdrOrigin, Reason: "origin not allowed"}
+
+	// ErrNotExtendedConnect: an HTTP/2 request whose method is not CONNECT.
+	// Over HTTP/2 a WebSocket opens with an extended CONNECT (RFC 8441 §4),
+	// never with a GET and Upgrade, which HTTP/2 forbids (RFC 9113
+	// §8.2.2). It maps to 405, with "Allow: CONNECT".
+	ErrNotExtendedConnect = &Error{Status: http.StatusMethodNotAllowed, Reason: "over HTTP/2 the method must be CONNECT with :protocol websocket (RFC 8441)"}
+
+	// ErrBadConnectProtocol: an HTTP/2 CONNECT request whose :protocol
+	// pseudo-header is missing or is not "websocket" (RFC 8441 §4, §5).
+	ErrBadConnectProtocol = &Error{Status: http.StatusBadRequest, Header: hdrPseudoProtocol, Reason: `must be "websocket"`}
 )
 
 // Unexported rejections: all 400 Bad Request, told apart by Header and

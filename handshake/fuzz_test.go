@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/db7c6739/ws/handshake"
@@ -90,5 +91,58 @@ func FuzzParseExtensions(f *testing.F) {
 		require.NoError(t, err, "re-parsing %q", out)
 		require.Equal(t, exts, again)
 		require.Equal(t, out, handshake.AppendExtensions(nil, again), "canonical form is a fixed point")
+	})
+}
+
+// FuzzCheckExtendedConnect feeds Check HTTP/2 requests made of arbitrary
+// method, :protocol, authority, version and Origin values. It must not
+// panic, and it accepts exactly the requests RFC 8441 §5 allows: CONNECT,
+// :protocol websocket (any case), an authority, version 13, and an Origin,
+// if any, naming the authority.
+func FuzzCheckExtendedConnect(f *testing.F) {
+	f.Add("CONNECT", "websocket", "example.com", "13", "https://example.com", "chat")
+	f.Add("CONNECT", "", "example.com", "13", "", "")
+	f.Add("GET", "websocket", "example.com", "13", "", "")
+	f.Add("CONNECT", "WebSocket", "h:443", "13", "https://H:443", "a, b")
+	f.Add("CONNECT", "websocket", "", "8", "null", "a b")
+	f.Fuzz(func(t *testing.T, method, protocol, host, version, origin, protocols string) {
+		h := http.Header{}
+		if protocol != "" {
+			h[":protocol"] = []string{protocol}
+		}
+		if version != "" {
+			h.Set("Sec-Websocket-Version", version)
+		}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		if protocols != "" {
+			h.Set("Sec-Websocket-Protocol", protocols)
+		}
+		hr := &http.Request{Method: method, Proto: "HTTP/2.0", ProtoMajor: 2, Host: host, RequestURI: "/", Header: h}
+		var r handshake.Request
+		r.FromHTTP(hr)
+		sub, err := handshake.Check(&r, &handshake.ServerOptions{Subprotocols: []string{"chat"}})
+		if err != nil {
+			var e *handshake.Error
+			require.ErrorAs(t, err, &e)
+			require.Contains(t, []int{400, 403, 405, 426}, e.Status)
+			assert.Empty(t, sub)
+			return
+		}
+		assert.Equal(t, "CONNECT", method)
+		assert.True(t, strings.EqualFold(protocol, "websocket"), "protocol %q", protocol)
+		assert.NotEmpty(t, host)
+		assert.Equal(t, "13", strings.TrimSpace(version))
+		if origin != "" {
+			// scheme "://" host, and whatever path follows ignored.
+			_, oh, found := strings.Cut(strings.TrimSpace(origin), "://")
+			require.True(t, found, "origin %q", origin)
+			if i := strings.IndexAny(oh, "/?#"); i >= 0 {
+				oh = oh[:i]
+			}
+			assert.True(t, strings.EqualFold(oh, host), "origin %q for host %q", origin, host)
+		}
+		assert.Contains(t, []string{"", "chat"}, sub)
 	})
 }

@@ -35,6 +35,11 @@ type Request struct {
 	Version []byte // Sec-WebSocket-Version (the last one, if repeated)
 	Origin  []byte // Origin (the last one, if repeated)
 
+	// Protocol is the :protocol pseudo-header of an HTTP/2 extended
+	// CONNECT request (RFC 8441 §4), as [Request.FromHTTP] finds it in a
+	// request net/http received; empty for HTTP/1.x.
+	Protocol []byte
+
 	// Protocols holds the Sec-WebSocket-Protocol elements in the order the
 	// client sent them, over all header lines, with empty list elements
 	// dropped.
@@ -330,6 +335,11 @@ func (r *Request) FromHTTP(hr *http.Request) {
 	r.protoMajor, r.protoMinor = hr.ProtoMajor, hr.ProtoMinor
 	if hr.Host != "" {
 		r.add(fieldHost, r.save(hr.Host))
+	}
+	// net/http's HTTP/2 server passes :protocol on in the header map,
+	// under its own name (a name no HTTP/1.x header can have).
+	if p := hr.Header[":protocol"]; len(p) > 0 {
+		r.Protocol = r.save(p[0])
 	}
 	// The keys are in the canonical form net/http stores them in
 	// (textproto.CanonicalMIMEHeaderKey), so the lookups do not allocate.

@@ -104,7 +104,13 @@ type headerField struct{ name, value string }
 // its status, if that is a 4xx or 5xx, and its message as the body; any
 // other error gives 400 and the status text, so that internal details do not
 // reach the peer.
-func reject(err error) rejection {
+func reject(err error) rejection { return rejectFor(err, false) }
+
+// rejectFor is reject for an HTTP/1.x request (h2 false) or an HTTP/2 one,
+// which gets no connection-level fields: HTTP/2 forbids them (RFC 9113
+// §8.2.2), and net/http's server takes "Connection: close" as an order
+// to end the whole connection, every other stream on it with it.
+func rejectFor(err error, h2 bool) rejection {
 	status, body := http.StatusBadRequest, http.StatusText(http.StatusBadRequest)
 	var e *Error
 	if errors.As(err, &e) && e != nil {
@@ -116,11 +122,15 @@ func reject(err error) rejection {
 	body += "\n"
 	conn := headerField{"Connection", "close"}
 	var extra []headerField
-	switch status {
-	case http.StatusMethodNotAllowed:
+	switch {
+	case h2 && status == http.StatusMethodNotAllowed:
+		extra = []headerField{{"Allow", "CONNECT"}}
+	case h2 && status == http.StatusUpgradeRequired:
+		extra = []headerField{{hdrVersion, "13"}}
+	case status == http.StatusMethodNotAllowed:
 		// RFC 9110 §15.5.6: a 405 lists the allowed methods.
 		extra = []headerField{{"Allow", "GET"}}
-	case http.StatusUpgradeRequired:
+	case status == http.StatusUpgradeRequired:
 		// RFC 9110 §15.5.22 and §7.8: a 426 names the protocol to
 		// upgrade to, and Upgrade needs the "upgrade" connection option.
 		// RFC 6455 §4.2.2: the versions the server speaks.
@@ -128,6 +138,9 @@ func reject(err error) rejection {
 		extra = []headerField{{"Upgrade", "websocket"}, {hdrVersion, "13"}}
 	}
 	fields := append([]headerField{conn}, extra...)
+	if h2 {
+		fields = extra
+	}
 	fields = append(fields,
 		headerField{"Content-Type", "text/plain; charset=utf-8"},
 		headerField{"X-Content-Type-Options", "nosniff"},
@@ -162,8 +175,15 @@ func WriteReject(bw *bufio.Writer, err error) error {
 // RejectHTTP is [WriteReject] for a net/http handler: it sets the same
 // headers on w, writes the status and the body. net/http closes the
 // connection after the response because of "Connection: close".
-func RejectHTTP(w http.ResponseWriter, err error) {
-	rj := reject(err)
+func RejectHTTP(w http.ResponseWriter, err error) { rejectHTTP(w, reject(err)) }
+
+// RejectHTTP2 is [RejectHTTP] for a request that arrived over HTTP/2
+// (RFC 8441): the same status and body, "Allow: CONNECT" with 405, and
+// none of the fields that belong to an HTTP/1.1 connection (Connection,
+// Upgrade), so that the refusal ends this stream and no other.
+func RejectHTTP2(w http.ResponseWriter, err error) { rejectHTTP(w, rejectFor(err, true)) }
+
+func rejectHTTP(w http.ResponseWriter, rj rejection) {
 	h := w.Header()
 	for _, f := range rj.fields {
 		h.Set(f.name, f.value)
