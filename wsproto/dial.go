@@ -70,6 +70,20 @@ type DialOptions struct {
 	// Compression, if not nil, offers permessage-deflate (RFC 7692). The
 	// server may decline; Dial fails if its answer does not fit the offer.
 	Compression *CompressionOptions
+
+	// HTTP2Transport, if set, opens the connection over HTTP/2 (RFC 8441):
+	// Dial sends it an extended CONNECT request for the https:// form of a
+	// wss:// URL (http:// for ws://, which needs a transport that speaks
+	// cleartext HTTP/2), so that WebSockets share its HTTP/2 connections,
+	// many to one. It must be able to send the :protocol pseudo-header,
+	// which golang.org/x/net/http2.Transport can and net/http's Transport
+	// cannot (Go 1.26). If the round trip fails before a response, as it
+	// does when the server does not offer extended CONNECT, Dial opens an
+	// HTTP/1.1 connection instead, as without this option; the returned
+	// response's ProtoMajor says which was used. TLS, proxies and dialing
+	// are the transport's business on the HTTP/2 path; the options for
+	// them apply to the HTTP/1.1 one.
+	HTTP2Transport http.RoundTripper
 }
 
 // maxErrorBody bounds how much of a refusal's body Dial keeps.
@@ -119,13 +133,30 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	nc, err := dialServer(ctx, u, &httpURL, opts)
+	var h2err error
+	if opts.HTTP2Transport != nil {
+		c, resp, err := dialHTTP2(ctx, &httpURL, opts)
+		if !errors.Is(err, errNoHTTP2) {
+			return c, resp, err
+		}
+		h2err = err
+	}
+	c, resp, err := dialHTTP1(ctx, u, &httpURL, opts)
+	if err != nil && h2err != nil {
+		err = fmt.Errorf("%w (over HTTP/2: %v)", err, h2err)
+	}
+	return c, resp, err
+}
+
+// dialHTTP1 opens the connection over HTTP/1.1 (RFC 6455 §4.1).
+func dialHTTP1(ctx context.Context, u, httpURL *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	nc, err := dialServer(ctx, u, httpURL, opts)
 	if err != nil {
 		return nil, nil, contextError(ctx, err)
 	}
 	// The handshake's I/O ends when ctx does.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	c, resp, err := clientHandshake(ctx, nc, u, &httpURL, opts)
+	c, resp, err := clientHandshake(ctx, nc, u, httpURL, opts)
 	if !stop() {
 		// The connection was closed under the handshake: that is all
 		// its error can say.
@@ -330,11 +361,9 @@ func (l *headLimit) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func clientHandshake(ctx context.Context, nc net.Conn, u, httpURL *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
-	key, err := handshake.NewKey()
-	if err != nil {
-		return nil, nil, err
-	}
+// handshakeOptions are the handshake's options for a request to httpURL,
+// with the cookies of opts.Jar.
+func (opts *DialOptions) handshakeOptions(httpURL *url.URL) *handshake.ClientOptions {
 	header := opts.Header
 	if opts.Jar != nil {
 		if cookies := opts.Jar.Cookies(httpURL); len(cookies) > 0 {
@@ -352,6 +381,41 @@ func clientHandshake(ctx context.Context, nc net.Conn, u, httpURL *url.URL, opts
 	if opts.Compression != nil {
 		hopts.Extensions = []handshake.Extension{opts.Compression.offer()}
 	}
+	return hopts
+}
+
+func (opts *DialOptions) connConfig() connConfig {
+	return connConfig{opts.ReadLimit, opts.ReadBufferSize, opts.WriteBufferSize, opts.CloseTimeout, opts.PingInterval, opts.PingTimeout}
+}
+
+// keepCookies gives opts.Jar the cookies resp sets, whatever its status.
+func (opts *DialOptions) keepCookies(httpURL *url.URL, resp *http.Response) {
+	if opts.Jar != nil {
+		if cookies := resp.Cookies(); len(cookies) > 0 {
+			opts.Jar.SetCookies(httpURL, cookies)
+		}
+	}
+}
+
+// compression returns the compression state the server agreed to in exts,
+// if any.
+func (opts *DialOptions) compression(exts []handshake.Extension) (*compression, error) {
+	if opts.Compression == nil {
+		return nil, nil
+	}
+	n, ok, err := opts.Compression.check(exts)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return newCompression(opts.Compression, n, true), nil
+}
+
+func clientHandshake(ctx context.Context, nc net.Conn, u, httpURL *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	key, err := handshake.NewKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	hopts := opts.handshakeOptions(httpURL)
 	bw := bufio.NewWriterSize(nc, 1024)
 	if err := handshake.WriteRequest(bw, u, key, hopts); err != nil {
 		return nil, nil, err
@@ -370,32 +434,21 @@ func clientHandshake(ctx context.Context, nc net.Conn, u, httpURL *url.URL, opts
 		return nil, nil, fmt.Errorf("wsproto: read handshake response: %w", err)
 	}
 	limit.n = maxErrorBody // what is left to read: at most a refusal's body
-	if opts.Jar != nil {
-		if cookies := resp.Cookies(); len(cookies) > 0 {
-			opts.Jar.SetCookies(httpURL, cookies)
-		}
-	}
+	opts.keepCookies(httpURL, resp)
 	proto, exts, err := handshake.CheckResponse(resp, key, hopts)
 	if err != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		return nil, resp, err
 	}
-	var z *compression
-	if opts.Compression != nil {
-		n, ok, err := opts.Compression.check(exts)
-		if err != nil {
-			return nil, resp, err
-		}
-		if ok {
-			z = newCompression(opts.Compression, n, true)
-		}
+	z, err := opts.compression(exts)
+	if err != nil {
+		return nil, resp, err
 	}
 	var leftover []byte
 	if n := br.Buffered(); n > 0 {
 		leftover, _ = br.Peek(n)
 	}
-	cfg := connConfig{opts.ReadLimit, opts.ReadBufferSize, opts.WriteBufferSize, opts.CloseTimeout, opts.PingInterval, opts.PingTimeout}
-	c := newConn(nc, true, proto, cfg, leftover, z)
+	c := newConn(nc, true, proto, opts.connConfig(), leftover, z)
 	return c, resp, nil
 }

@@ -27,6 +27,13 @@ func Handler(opts *UpgradeOptions, serve func(c *Conn, r *http.Request)) http.Ha
 		if err != nil {
 			return
 		}
+		if s, ok := c.nc.(*serverStream); ok {
+			// Over HTTP/2 the stream ends with the handler: serve here,
+			// and return once the Conn is closed.
+			serve(c, r)
+			<-s.done
+			return
+		}
 		go serve(c, r)
 	})
 }

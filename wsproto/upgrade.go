@@ -2,6 +2,7 @@ package wsproto
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/handshake"
 )
 
@@ -177,6 +179,11 @@ var (
 // and answers 101 Switching Protocols. A bad request is answered with the
 // status its *handshake.Error carries (400, 403, 405, 426) and that error
 // is returned; the handler must not write to w after Upgrade.
+//
+// An HTTP/2 request is an extended CONNECT (RFC 8441, see the package
+// documentation): Upgrade answers 200 and the connection runs on the
+// request's stream, which ends when the handler returns. So the handler
+// must not return before the Conn is closed; Handler sees to it.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &UpgradeOptions{}
@@ -185,6 +192,9 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Con
 	defer requestPool.Put(req)
 	req.FromHTTP(r)
 	proto, err := opts.check(req, r, nil)
+	if r.ProtoMajor >= 2 {
+		return upgradeHTTP2(w, r, opts, req, proto, err)
+	}
 	if err != nil {
 		handshake.RejectHTTP(w, err)
 		return nil, err
@@ -300,6 +310,52 @@ func upgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 	c := newConn(nc, false, proto, opts.connConfig(), leftover, z)
 	return c, nil
 }
+
+// upgradeHTTP2 is Upgrade for a request that came over HTTP/2: it answers
+// an extended CONNECT with 200 (RFC 8441 §5) and makes a Conn of the
+// stream, or refuses the request, err, as RejectHTTP2 does.
+func upgradeHTTP2(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions, req *handshake.Request, proto string, err error) (*Conn, error) {
+	if err != nil {
+		handshake.RejectHTTP2(w, err)
+		if errors.Is(err, handshake.ErrNotExtendedConnect) && !extendedConnectEnabled() {
+			err = fmt.Errorf("%w; this server does not offer it: start it with GODEBUG=http2xconnect=1 in the environment, "+
+				"or import _ \"github.com/db7c6739/ws/wsproto/xconnect\"", err)
+		}
+		return nil, err
+	}
+	exts, z := opts.negotiate(req)
+	h := w.Header()
+	for name, v := range opts.Header {
+		h[name] = v
+	}
+	if proto != "" {
+		h.Set("Sec-WebSocket-Protocol", proto)
+	}
+	if exts != "" {
+		h.Set("Sec-WebSocket-Extensions", exts)
+	}
+	s := newServerStream(w, r)
+	// The server's ReadTimeout and WriteTimeout are for requests; a
+	// WebSocket lives longer. Lift them from this stream, as a hijack does.
+	_ = s.rc.SetReadDeadline(time.Time{})
+	_ = s.rc.SetWriteDeadline(time.Time{})
+	w.WriteHeader(http.StatusOK)
+	if err := s.rc.Flush(); err != nil {
+		return nil, fmt.Errorf("wsproto: write handshake response: %w", err)
+	}
+	c := newConn(s, false, proto, opts.connConfig(), nil, z)
+	// A handler that returns with the Conn open ends the stream: the Conn
+	// ends with it, and the ResponseWriter is left alone.
+	context.AfterFunc(r.Context(), func() {
+		s.handlerReturned()
+		c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: errStreamEnded})
+	})
+	return c, nil
+}
+
+// errStreamEnded is why a Conn over HTTP/2 ended when its request did: the
+// handler returned, or the stream or the connection under it went.
+var errStreamEnded = errors.New("wsproto: the HTTP/2 stream ended")
 
 func writeResponse(nc net.Conn, key []byte, proto, exts string, extra http.Header) error {
 	bw := writerPool.Get().(*bufio.Writer)

@@ -1,0 +1,375 @@
+package wsproto
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/db7c6739/ws/handshake"
+)
+
+// WebSocket over HTTP/2 (RFC 8441): the WebSocket runs on one stream of an
+// HTTP/2 connection, opened by an extended CONNECT request and answered
+// with 200. The frames are those of RFC 6455, masking included. The Conn
+// sees the stream through a net.Conn made of the request and response
+// bodies: serverStream on the server, clientStream on the client. Above it
+// nothing differs from HTTP/1.1.
+//
+// The differences that show:
+//   - Closing (RFC 8441 §6): after the closing handshake the stream ends
+//     with END_STREAM; an abrupt end resets the stream (RST_STREAM). The
+//     HTTP/2 connection and its other streams go on either way.
+//   - Deadlines are the stream's: one that passes ends the stream, where
+//     a TCP connection's can be extended after it passed. The Conn sets
+//     deadlines only while it closes; on the Stream view and NetConn, a
+//     caller's deadline is final.
+
+// serverStream is the server's end of a WebSocket over an HTTP/2 stream:
+// the request body is read, the response written and flushed per write.
+//
+// net/http's HTTP/2 server ends the stream when the handler returns, and
+// its ResponseWriter must not be used after that; so the handler waits for
+// Close (Handler does it), and a stream whose handler returned regardless
+// fails every later call instead of touching the writer.
+type serverStream struct {
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	body io.ReadCloser
+
+	local, remote net.Addr
+
+	wmu  sync.Mutex  // held by a write
+	cmu  sync.Mutex  // held while a deadline is set, and by Close
+	gone atomic.Bool // Close ran, or the handler returned: w is not to be used
+	done chan struct{}
+	once sync.Once
+}
+
+func newServerStream(w http.ResponseWriter, r *http.Request) *serverStream {
+	s := &serverStream{
+		w:      w,
+		rc:     http.NewResponseController(w),
+		body:   r.Body,
+		done:   make(chan struct{}),
+		remote: remoteAddr(r.RemoteAddr),
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		s.local = a
+	} else {
+		s.local = streamAddr("")
+	}
+	return s
+}
+
+func (s *serverStream) Read(p []byte) (int, error) {
+	n, err := s.body.Read(p)
+	if err != nil && s.gone.Load() && !errors.Is(err, os.ErrDeadlineExceeded) {
+		err = net.ErrClosed
+	}
+	return n, err
+}
+
+func (s *serverStream) Write(p []byte) (int, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.gone.Load() {
+		return 0, net.ErrClosed
+	}
+	n, err := s.w.Write(p)
+	if err == nil {
+		err = s.rc.Flush()
+	}
+	return n, err
+}
+
+// writeVector writes a frame's header and payload with one flush, so that
+// they leave in one DATA frame where they fit.
+func (s *serverStream) writeVector(a, b []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.gone.Load() {
+		return net.ErrClosed
+	}
+	if _, err := s.w.Write(a); err != nil {
+		return err
+	}
+	if _, err := s.w.Write(b); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+// Close ends the stream: reads and writes fail from now on, and the
+// handler, waiting in Handler, returns, which ends the response with
+// END_STREAM. A write stuck on a peer that does not read is cut short by
+// resetting the stream.
+func (s *serverStream) Close() error {
+	s.once.Do(func() {
+		if !s.wmu.TryLock() {
+			s.cmu.Lock()
+			if !s.gone.Load() {
+				_ = s.rc.SetWriteDeadline(time.Unix(1, 0)) // resets the stream
+			}
+			s.cmu.Unlock()
+			s.wmu.Lock()
+		}
+		s.cmu.Lock()
+		s.gone.Store(true)
+		s.cmu.Unlock()
+		s.wmu.Unlock()
+		_ = s.body.Close()
+		close(s.done)
+	})
+	return nil
+}
+
+// handlerReturned marks the stream as ended by net/http, for a handler
+// that returned without closing the Conn; w is not touched again.
+func (s *serverStream) handlerReturned() {
+	s.cmu.Lock()
+	s.gone.Store(true)
+	s.cmu.Unlock()
+}
+
+func (s *serverStream) SetReadDeadline(t time.Time) error {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if s.gone.Load() {
+		return net.ErrClosed
+	}
+	return s.rc.SetReadDeadline(t)
+}
+
+func (s *serverStream) SetWriteDeadline(t time.Time) error {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if s.gone.Load() {
+		return net.ErrClosed
+	}
+	return s.rc.SetWriteDeadline(t)
+}
+
+func (s *serverStream) SetDeadline(t time.Time) error {
+	if err := s.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return s.SetWriteDeadline(t)
+}
+
+func (s *serverStream) LocalAddr() net.Addr  { return s.local }
+func (s *serverStream) RemoteAddr() net.Addr { return s.remote }
+
+// clientStream is the client's end of a WebSocket over an HTTP/2 stream:
+// the response body is read and the request body, a pipe the transport
+// reads from, written.
+type clientStream struct {
+	body   io.ReadCloser  // the response's
+	pw     *io.PipeWriter // the request's
+	cancel func()         // the request's context: resets the stream
+	local  net.Addr
+	remote net.Addr
+
+	mu           sync.Mutex
+	readTimer    *time.Timer
+	writeTimer   *time.Timer
+	readExpired  atomic.Bool
+	writeExpired atomic.Bool
+	closed       atomic.Bool
+	closeOnce    sync.Once
+}
+
+func (s *clientStream) Read(p []byte) (int, error) {
+	n, err := s.body.Read(p)
+	if err != nil && err != io.EOF {
+		switch {
+		case s.readExpired.Load():
+			err = os.ErrDeadlineExceeded
+		case s.closed.Load():
+			err = net.ErrClosed
+		}
+	}
+	return n, err
+}
+
+func (s *clientStream) Write(p []byte) (int, error) {
+	n, err := s.pw.Write(p)
+	if err != nil {
+		switch {
+		case s.writeExpired.Load():
+			err = os.ErrDeadlineExceeded
+		case s.closed.Load():
+			err = net.ErrClosed
+		}
+	}
+	return n, err
+}
+
+// Close ends the request body (END_STREAM) and lets the response go: a
+// stream the server has not ended yet is reset (RST_STREAM, CANCEL).
+func (s *clientStream) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.mu.Lock()
+		for _, t := range []*time.Timer{s.readTimer, s.writeTimer} {
+			if t != nil {
+				t.Stop()
+			}
+		}
+		s.mu.Unlock()
+		_ = s.pw.Close()
+		_ = s.body.Close()
+		s.cancel()
+	})
+	return nil
+}
+
+// SetReadDeadline arms a timer that, when it fires, ends the response
+// body: the stream's deadlines are final (see above).
+func (s *clientStream) SetReadDeadline(t time.Time) error {
+	return s.arm(&s.readTimer, t, func() {
+		s.readExpired.Store(true)
+		_ = s.body.Close()
+	})
+}
+
+func (s *clientStream) SetWriteDeadline(t time.Time) error {
+	return s.arm(&s.writeTimer, t, func() {
+		s.writeExpired.Store(true)
+		_ = s.pw.CloseWithError(os.ErrDeadlineExceeded)
+		s.cancel()
+	})
+}
+
+func (s *clientStream) SetDeadline(t time.Time) error {
+	if err := s.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return s.SetWriteDeadline(t)
+}
+
+func (s *clientStream) arm(timer **time.Timer, t time.Time, expire func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return net.ErrClosed
+	}
+	if *timer != nil {
+		(*timer).Stop()
+		*timer = nil
+	}
+	if t.IsZero() {
+		return nil
+	}
+	*timer = time.AfterFunc(time.Until(t), expire)
+	return nil
+}
+
+func (s *clientStream) LocalAddr() net.Addr  { return s.local }
+func (s *clientStream) RemoteAddr() net.Addr { return s.remote }
+
+// streamAddr stands for an address of a stream that is not known, or not
+// an IP address and port.
+type streamAddr string
+
+func (a streamAddr) Network() string { return "tcp" }
+func (a streamAddr) String() string  { return string(a) }
+
+// remoteAddr is the net.Addr of a request's RemoteAddr.
+func remoteAddr(s string) net.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return net.TCPAddrFromAddrPort(ap)
+	}
+	return streamAddr(s)
+}
+
+// extendedConnectEnabled reports whether net/http's HTTP/2 server in this
+// process advertises extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL),
+// by the test it makes itself at start: Go 1.26 turns it on only with
+// GODEBUG=http2xconnect=1 in the environment (golang/go#71128).
+func extendedConnectEnabled() bool {
+	return strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1")
+}
+
+// errNoHTTP2 marks a failure of the HTTP/2 round trip before any response,
+// after which Dial tries HTTP/1.1.
+var errNoHTTP2 = errors.New("wsproto: no WebSocket over HTTP/2")
+
+// dialHTTP2 opens the connection with an extended CONNECT request through
+// opts.HTTP2Transport (RFC 8441 §5). ctx bounds the handshake only: the
+// request lives on a context of its own, which ends with the connection.
+func dialHTTP2(ctx context.Context, httpURL *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	hopts := opts.handshakeOptions(httpURL)
+	header, err := handshake.ConnectHeader(hopts)
+	if err != nil {
+		return nil, nil, err
+	}
+	header.Set(":protocol", "websocket")
+
+	s := &clientStream{local: streamAddr(""), remote: streamAddr(httpURL.Host)}
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if info.Conn != nil {
+			s.local, s.remote = info.Conn.LocalAddr(), info.Conn.RemoteAddr()
+		}
+	}}
+	reqCtx, cancel := context.WithCancel(httptrace.WithClientTrace(context.WithoutCancel(ctx), trace))
+	pr, pw := io.Pipe()
+	req := &http.Request{
+		Method:     http.MethodConnect,
+		URL:        httpURL,
+		Proto:      "HTTP/2.0",
+		ProtoMajor: 2,
+		Header:     header,
+		Body:       pr,
+		Host:       opts.Host,
+	}
+	req = req.WithContext(reqCtx)
+	stop := context.AfterFunc(ctx, cancel)
+	resp, err := opts.HTTP2Transport.RoundTrip(req)
+	fail := func(err error) (*Conn, *http.Response, error) {
+		cancel()
+		pw.Close()
+		return nil, resp, err
+	}
+	if !stop() {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return fail(contextError(ctx, fmt.Errorf("wsproto: handshake over HTTP/2: %w", ctx.Err())))
+	}
+	if err != nil {
+		return fail(fmt.Errorf("%w: %w", errNoHTTP2, err))
+	}
+	opts.keepCookies(httpURL, resp)
+	if resp.ProtoMajor != 2 {
+		resp.Body.Close()
+		major := resp.ProtoMajor
+		resp = nil
+		return fail(fmt.Errorf("%w: the transport answered over HTTP/%d", errNoHTTP2, major))
+	}
+	proto, exts, err := handshake.CheckConnectResponse(resp, hopts)
+	if err != nil {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return fail(err)
+	}
+	z, err := opts.compression(exts)
+	if err != nil {
+		resp.Body.Close()
+		return fail(err)
+	}
+	s.body, s.pw, s.cancel = resp.Body, pw, cancel
+	return newConn(s, true, proto, opts.connConfig(), nil, z), resp, nil
+}
