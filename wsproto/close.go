@@ -276,7 +276,11 @@ func (c *Conn) shut(err error) (first bool) {
 		c.closeMu.Lock()
 		c.closeErr = err
 		c.closeMu.Unlock()
-		_ = c.nc.Close()
+		if s, ok := c.nc.(http2Stream); ok && !c.peerClose.fired() {
+			s.abort() // RFC 8441 §6: an end without a closing handshake resets the stream
+		} else {
+			_ = c.nc.Close()
+		}
 		c.stopHeartbeat()
 		c.closed.fire()
 		first = true

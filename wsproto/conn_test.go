@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -331,6 +332,19 @@ func TestClosePaths(t *testing.T) {
 		err := <-done
 		assert.Equal(t, frame.CloseAbnormalClosure, CloseStatus(err))
 		assert.ErrorIs(t, err, ErrClosed)
+	})
+	t.Run("stream ends within a frame", func(t *testing.T) {
+		b := frameBytes(true, frame.OpBinary, true, []byte("a whole frame"))
+		for _, n := range []int{1, 4, len(b) - 1} { // within the header, the mask key, the payload
+			addr, conns, _ := listenRaw(t, nil)
+			rc := dialRaw(t, addr)
+			done := echoLoop(<-conns)
+			rc.send(b[:n])
+			require.NoError(t, rc.nc.(*net.TCPConn).CloseWrite())
+			err := <-done
+			assert.Equal(t, frame.CloseAbnormalClosure, CloseStatus(err))
+			assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "%d bytes of %d", n, len(b))
+		}
 	})
 	t.Run("peer never answers the close", func(t *testing.T) {
 		addr, conns, _ := listenRaw(t, &UpgradeOptions{CloseTimeout: 100 * time.Millisecond})

@@ -36,6 +36,14 @@ import (
 //     deadlines only while it closes; on the Stream view and NetConn, a
 //     caller's deadline is final.
 
+// http2Stream is the transport of a Conn over HTTP/2, either end.
+type http2Stream interface {
+	net.Conn
+	// abort ends the stream with a reset: the Conn ended without a
+	// closing handshake.
+	abort()
+}
+
 // serverStream is the server's end of a WebSocket over an HTTP/2 stream:
 // the request body is read, the response written and flushed per write.
 //
@@ -50,11 +58,13 @@ type serverStream struct {
 
 	local, remote net.Addr
 
-	wmu  sync.Mutex  // held by a write
-	cmu  sync.Mutex  // held while a deadline is set, and by Close
-	gone atomic.Bool // Close ran, or the handler returned: w is not to be used
-	done chan struct{}
-	once sync.Once
+	wmu sync.Mutex // held by a write
+	cmu sync.Mutex // held while a deadline is set, and by Close
+
+	readDeadline, writeDeadline atomic.Int64 // as set, in Unix nanoseconds; 0 for none
+	gone                        atomic.Bool  // Close ran, or the handler returned: w is not to be used
+	done                        chan struct{}
+	once                        sync.Once
 }
 
 func newServerStream(w http.ResponseWriter, r *http.Request) *serverStream {
@@ -75,10 +85,24 @@ func newServerStream(w http.ResponseWriter, r *http.Request) *serverStream {
 
 func (s *serverStream) Read(p []byte) (int, error) {
 	n, err := s.body.Read(p)
-	if err != nil && s.gone.Load() && !errors.Is(err, os.ErrDeadlineExceeded) {
-		err = net.ErrClosed
+	if err != nil && err != io.EOF && !errors.Is(err, os.ErrDeadlineExceeded) {
+		switch {
+		case s.expired():
+			// A write deadline that passes resets the stream, and
+			// the read fails with the reset.
+			err = fmt.Errorf("%w (%w)", os.ErrDeadlineExceeded, err)
+		case s.gone.Load():
+			err = net.ErrClosed
+		}
 	}
 	return n, err
+}
+
+// expired reports whether a deadline set on the stream has passed.
+func (s *serverStream) expired() bool {
+	now := time.Now().UnixNano()
+	r, w := s.readDeadline.Load(), s.writeDeadline.Load()
+	return r != 0 && now >= r || w != 0 && now >= w
 }
 
 func (s *serverStream) Write(p []byte) (int, error) {
@@ -116,8 +140,18 @@ func (s *serverStream) writeVector(a, b []byte) error {
 // END_STREAM. A write stuck on a peer that does not read is cut short by
 // resetting the stream.
 func (s *serverStream) Close() error {
+	s.end(false)
+	return nil
+}
+
+// abort resets the stream. net/http resets it with INTERNAL_ERROR, the code
+// of a handler's failure, where RFC 8441 §6 suggests CANCEL: a handler
+// cannot choose.
+func (s *serverStream) abort() { s.end(true) }
+
+func (s *serverStream) end(reset bool) {
 	s.once.Do(func() {
-		if !s.wmu.TryLock() {
+		if reset || !s.wmu.TryLock() {
 			s.cmu.Lock()
 			if !s.gone.Load() {
 				_ = s.rc.SetWriteDeadline(time.Unix(1, 0)) // resets the stream
@@ -132,7 +166,6 @@ func (s *serverStream) Close() error {
 		_ = s.body.Close()
 		close(s.done)
 	})
-	return nil
 }
 
 // handlerReturned marks the stream as ended by net/http, for a handler
@@ -149,6 +182,7 @@ func (s *serverStream) SetReadDeadline(t time.Time) error {
 	if s.gone.Load() {
 		return net.ErrClosed
 	}
+	s.readDeadline.Store(unixNano(t))
 	return s.rc.SetReadDeadline(t)
 }
 
@@ -158,7 +192,16 @@ func (s *serverStream) SetWriteDeadline(t time.Time) error {
 	if s.gone.Load() {
 		return net.ErrClosed
 	}
+	s.writeDeadline.Store(unixNano(t))
 	return s.rc.SetWriteDeadline(t)
+}
+
+// unixNano is t in nanoseconds since 1970, or 0 for the zero Time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 func (s *serverStream) SetDeadline(t time.Time) error {
@@ -194,7 +237,8 @@ func (s *clientStream) Read(p []byte) (int, error) {
 	n, err := s.body.Read(p)
 	if err != nil && err != io.EOF {
 		switch {
-		case s.readExpired.Load():
+		case s.readExpired.Load() || s.writeExpired.Load():
+			// A write deadline that passes resets the stream.
 			err = os.ErrDeadlineExceeded
 		case s.closed.Load():
 			err = net.ErrClosed
@@ -216,11 +260,22 @@ func (s *clientStream) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close ends the request body (END_STREAM) and lets the response go: a
-// stream the server has not ended yet is reset (RST_STREAM, CANCEL).
+// Close ends the request body (END_STREAM) and lets the response go.
 func (s *clientStream) Close() error {
+	s.end(false)
+	return nil
+}
+
+// abort resets the stream (RST_STREAM with CANCEL, RFC 8441 §6) before
+// anything else can end it.
+func (s *clientStream) abort() { s.end(true) }
+
+func (s *clientStream) end(reset bool) {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		if reset {
+			s.cancel()
+		}
 		s.mu.Lock()
 		for _, t := range []*time.Timer{s.readTimer, s.writeTimer} {
 			if t != nil {
@@ -232,7 +287,6 @@ func (s *clientStream) Close() error {
 		_ = s.body.Close()
 		s.cancel()
 	})
-	return nil
 }
 
 // SetReadDeadline arms a timer that, when it fires, ends the response

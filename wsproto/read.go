@@ -453,6 +453,9 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 		}
 	}
 	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // within a frame
+		}
 		return n, c.readFailed(err)
 	}
 	return n, nil

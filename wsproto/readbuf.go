@@ -1,6 +1,7 @@
 package wsproto
 
 import (
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -35,10 +36,14 @@ func (b *readBuffer) init(nc net.Conn, size int, leftover []byte) {
 	b.w = copy(b.buf, leftover)
 }
 
-// fill reads until at least n bytes (n <= inlineSize) are buffered.
+// fill reads until at least n bytes (n <= inlineSize) are buffered. The
+// stream's end with part of them buffered is io.ErrUnexpectedEOF.
 func (b *readBuffer) fill(n int) error {
 	for b.w-b.r < n {
 		if err := b.readMore(); err != nil {
+			if err == io.EOF && b.w > b.r {
+				err = io.ErrUnexpectedEOF
+			}
 			return err
 		}
 	}
