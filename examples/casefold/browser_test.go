@@ -45,6 +45,12 @@ func TestPageInBrowser(t *testing.T) {
 			assert.Zero(t, bold, "answers are shown as text, not markup")
 			if !useTLS {
 				browser.CheckScreenshot(t, ctx, p, "screenshot.png")
+			} else {
+				// Over TLS the page and its WebSocket came on one
+				// HTTP/2 connection: the WebSocket as an extended
+				// CONNECT (RFC 8441), not an HTTP/1.1 upgrade.
+				checkHTTP2(t, ts.requests())
+				browser.CheckScreenshot(t, ctx, p, "screenshot-h2.png")
 			}
 
 			// The server going away shows on the page.
@@ -52,4 +58,26 @@ func TestPageInBrowser(t *testing.T) {
 			require.NoError(t, p.WaitFor(ctx, `document.getElementById("status").textContent === "closed (1001)"`))
 		})
 	}
+}
+
+// checkHTTP2 checks that the page and the WebSocket came over HTTP/2 on
+// one connection, the WebSocket as an extended CONNECT, and logs what the
+// server saw.
+func checkHTTP2(t *testing.T, seen []seenRequest) {
+	t.Helper()
+	var page, ws *seenRequest
+	for i, r := range seen {
+		t.Logf("the server saw: %s %s %s :protocol=%q from %s", r.Proto, r.Method, r.Path, r.Protocol, r.Remote)
+		switch r.Path {
+		case "/":
+			page = &seen[i]
+		case "/ws":
+			ws = &seen[i]
+		}
+	}
+	require.NotNil(t, page, "the page was requested")
+	require.NotNil(t, ws, "the WebSocket was requested")
+	assert.Equal(t, "HTTP/2.0", page.Proto)
+	assert.Equal(t, seenRequest{Proto: "HTTP/2.0", Method: "CONNECT", Protocol: "websocket", Path: "/ws", Remote: page.Remote}, *ws,
+		"the WebSocket is an extended CONNECT on the page's connection")
 }

@@ -8,6 +8,8 @@
 //
 // -cert and -key serve TLS with a certificate of your own; -ascii-only
 // answers ASCII messages only, as the tutorial this example comes from did.
+// Over TLS the server speaks HTTP/2 as well as HTTP/1.1, and a browser
+// opens the page and its WebSocket on one HTTP/2 connection (RFC 8441).
 package main
 
 import (
@@ -24,6 +26,7 @@ import (
 
 	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
+	_ "github.com/db7c6739/ws/wsproto/xconnect" // WebSockets over HTTP/2 too
 )
 
 // readLimit bounds an incoming message; its folding may be three times as
@@ -75,8 +78,10 @@ func main() {
 func serve(ctx context.Context, log *slog.Logger, ln net.Listener, cfg *tls.Config, s *server) error {
 	scheme := "http"
 	if cfg != nil {
-		// The handshake happens here, so HTTP/2 is never offered: a
-		// WebSocket needs HTTP/1.1 (RFC 6455 §4.1).
+		// HTTP/2 first: browsers then open the page and its WebSocket
+		// on one connection (RFC 8441, turned on by wsproto/xconnect).
+		cfg = cfg.Clone()
+		cfg.NextProtos = []string{"h2", "http/1.1"}
 		ln = tls.NewListener(ln, cfg)
 		scheme = "https"
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +31,22 @@ type testServer struct {
 	ws     string // ws://127.0.0.1:port/ws or wss://...
 	client *tls.Config
 	stop   func() error // shuts down and returns what serve returned
+
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+// seenRequest is a request as the server saw it.
+type seenRequest struct {
+	Proto, Method, Protocol, Path string
+	Remote                        string // the client's address: one per TCP connection
+}
+
+// requests returns the requests the server saw, in order.
+func (ts *testServer) requests() []seenRequest {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]seenRequest(nil), ts.seen...)
 }
 
 // start serves on 127.0.0.1:0, over TLS with a self-signed certificate if
@@ -45,6 +62,15 @@ func start(t *testing.T, opts options, useTLS bool) *testServer {
 	require.NoError(t, err)
 
 	ts := &testServer{s: newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), opts)}
+	// Every request is recorded as the server saw it.
+	inner := ts.s.mux
+	ts.s.mux = http.NewServeMux()
+	ts.s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts.mu.Lock()
+		ts.seen = append(ts.seen, seenRequest{Proto: r.Proto, Method: r.Method, Protocol: r.Header.Get(":protocol"), Path: r.URL.Path, Remote: r.RemoteAddr})
+		ts.mu.Unlock()
+		inner.ServeHTTP(w, r)
+	}))
 	ts.base, ts.ws = "http://"+ln.Addr().String(), "ws://"+ln.Addr().String()+"/ws"
 	if useTLS {
 		ts.base, ts.ws = "https"+strings.TrimPrefix(ts.base, "http"), "wss"+strings.TrimPrefix(ts.ws, "ws")

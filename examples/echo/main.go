@@ -4,6 +4,10 @@
 // browser.
 //
 //	go run ./examples/echo -addr 127.0.0.1:9001
+//
+// It speaks HTTP/1.1 and cleartext HTTP/2 (h2c, with prior knowledge) on
+// the same port, and WebSockets over both: importing wsproto/xconnect
+// turns on the extended CONNECT of RFC 8441 in net/http.
 package main
 
 import (
@@ -20,6 +24,7 @@ import (
 
 	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
+	_ "github.com/db7c6739/ws/wsproto/xconnect" // WebSockets over HTTP/2 too
 )
 
 //go:embed index.html
@@ -59,7 +64,10 @@ func main() {
 // serve runs s on ln until ctx ends, then closes every WebSocket with 1001
 // and returns once all have ended.
 func serve(ctx context.Context, ln net.Listener, s *server) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, Protocols: &protocols}
 	return graceful.Serve(ctx, srv, ln, func() {
 		s.log.Info("shutting down")
 		s.conns.CloseAll()
@@ -83,7 +91,7 @@ func newServer(log *slog.Logger, opts *wsproto.UpgradeOptions) *server {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Upgrade") == "" {
+	if r.Header.Get("Upgrade") == "" && r.Method != http.MethodConnect { // CONNECT: over HTTP/2
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return

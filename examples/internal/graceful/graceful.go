@@ -89,7 +89,8 @@ func (cs *Conns) Closing() context.Context {
 // each request with opts, records the connection while net/http's
 // goroutine still runs the handler (so that Serve, which waits for
 // handlers, cannot miss it), and serves it on a goroutine of its own,
-// which forgets it when serve returns. A connection arriving after
+// which forgets it when serve returns (over HTTP/2, on net/http's, whose
+// stream it is). A connection arriving after
 // CloseAll began is closed with 1001 and not served.
 func (cs *Conns) Handler(opts *wsproto.UpgradeOptions, serve func(c *wsproto.Conn, r *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -97,11 +98,18 @@ func (cs *Conns) Handler(opts *wsproto.UpgradeOptions, serve func(c *wsproto.Con
 		if err != nil || !cs.Add(c) {
 			return
 		}
-		go func() {
+		run := func() {
 			defer cs.Remove(c)
 			defer c.CloseNow()
 			serve(c, r)
-		}()
+		}
+		if r.ProtoMajor >= 2 {
+			// Over HTTP/2 the WebSocket is a stream of this request,
+			// which ends when the handler returns (see wsproto.Handler).
+			run()
+			return
+		}
+		go run()
 	})
 }
 
