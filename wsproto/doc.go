@@ -1,6 +1,6 @@
 // Package wsproto is the WebSocket connection of RFC 6455: messages over a
-// net.Conn, for servers and clients, built on the frame and handshake
-// packages.
+// net.Conn or an HTTP/2 stream (RFC 8441), for servers and clients, built
+// on the frame and handshake packages.
 //
 // A server behind net/http serves connections with Handler, which
 // upgrades each request and runs a function with the *Conn on a goroutine
@@ -130,6 +130,44 @@
 // decompressor is taken from a pool per message and given back, so an idle
 // connection holds none. With it, the connection keeps its compressor, or
 // the last window of inflated bytes, between messages.
+//
+// # WebSocket over HTTP/2
+//
+// Browsers open a WebSocket on the HTTP/2 connection they already have to
+// a server when the server offers the extended CONNECT of RFC 8441
+// (SETTINGS_ENABLE_CONNECT_PROTOCOL). Upgrade and Handler take such a
+// request as they take an HTTP/1.1 upgrade: the same checks (Origin,
+// version 13, subprotocols, extensions), answered with 200 instead of
+// 101, without Sec-WebSocket-Key or Accept (RFC 8441 §5), and the Conn
+// runs on the request's stream; everything above works the same. The
+// stream ends with the handler, so a handler that calls Upgrade must not
+// return before the Conn is closed; Handler serves the connection on
+// net/http's goroutine and returns once it is closed. A Conn that ends
+// with a closing handshake ends its stream with END_STREAM, one that ends
+// without resets it (RST_STREAM); other streams on the connection go on.
+// Deadlines set on NetConn or Stream are final over HTTP/2: one that
+// passes resets the stream.
+//
+// Go 1.26's net/http offers extended CONNECT only when the process starts
+// with GODEBUG=http2xconnect=1 in its environment (golang/go#71128). One
+// line in a program turns it on instead:
+//
+//	import _ "github.com/db7c6739/ws/wsproto/xconnect"
+//
+// HTTP/2 itself is net/http's: over TLS it is on by default with
+// ListenAndServeTLS (or a tls.Config whose NextProtos lists "h2"), and in
+// cleartext through http.Server.Protocols (SetUnencryptedHTTP2). A server
+// that has not turned extended CONNECT on never sees such a request
+// (browsers then use HTTP/1.1); an HTTP/2 request that asks for a
+// WebSocket otherwise is refused with 405 and an error that says how to
+// turn it on.
+//
+// A client dials over HTTP/2 with DialOptions.HTTP2Transport, an
+// http.RoundTripper that can send the :protocol pseudo-header, such as
+// golang.org/x/net/http2.Transport (net/http's Transport cannot): its
+// HTTP/2 connections are shared, many WebSockets to one. Where the server
+// does not offer extended CONNECT, Dial falls back to HTTP/1.1; the
+// response's ProtoMajor says which it used.
 //
 // # Memory
 //
