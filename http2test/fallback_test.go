@@ -24,8 +24,12 @@ import (
 // TestFallback: one whose net/http does not offer extended CONNECT, which
 // this process, importing xconnect, cannot be.
 func TestMain(m *testing.M) {
-	if os.Getenv("WS_HTTP2TEST_SERVER") == "1" {
+	switch os.Getenv("WS_HTTP2TEST_SERVER") {
+	case "1":
 		serveWithoutExtendedConnect()
+		return
+	case "bench":
+		serveForBenchmarks()
 		return
 	}
 	os.Exit(m.Run())

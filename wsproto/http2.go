@@ -63,6 +63,7 @@ type serverStream struct {
 
 	readDeadline, writeDeadline atomic.Int64 // as set, in Unix nanoseconds; 0 for none
 	gone                        atomic.Bool  // Close ran, or the handler returned: w is not to be used
+	closed                      atomic.Bool  // Close ran
 	done                        chan struct{}
 	once                        sync.Once
 }
@@ -91,7 +92,7 @@ func (s *serverStream) Read(p []byte) (int, error) {
 			// A write deadline that passes resets the stream, and
 			// the read fails with the reset.
 			err = fmt.Errorf("%w (%w)", os.ErrDeadlineExceeded, err)
-		case s.gone.Load():
+		case s.closed.Load():
 			err = net.ErrClosed
 		}
 	}
@@ -116,23 +117,6 @@ func (s *serverStream) Write(p []byte) (int, error) {
 		err = s.rc.Flush()
 	}
 	return n, err
-}
-
-// writeVector writes a frame's header and payload with one flush, so that
-// they leave in one DATA frame where they fit.
-func (s *serverStream) writeVector(a, b []byte) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.gone.Load() {
-		return net.ErrClosed
-	}
-	if _, err := s.w.Write(a); err != nil {
-		return err
-	}
-	if _, err := s.w.Write(b); err != nil {
-		return err
-	}
-	return s.rc.Flush()
 }
 
 // Close ends the stream: reads and writes fail from now on, and the
@@ -161,6 +145,7 @@ func (s *serverStream) end(reset bool) {
 		}
 		s.cmu.Lock()
 		s.gone.Store(true)
+		s.closed.Store(true)
 		s.cmu.Unlock()
 		s.wmu.Unlock()
 		_ = s.body.Close()

@@ -344,11 +344,16 @@ func upgradeHTTP2(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions, 
 		return nil, fmt.Errorf("wsproto: write handshake response: %w", err)
 	}
 	c := newConn(s, false, proto, opts.connConfig(), nil, z)
-	// A handler that returns with the Conn open ends the stream: the Conn
-	// ends with it, and the ResponseWriter is left alone.
+	// The request's context ends when the handler returns, or when the
+	// stream or the connection under it goes. From then on the
+	// ResponseWriter is left alone, and the Conn ends: a read in progress
+	// fails with the stream, telling how (a reset's code, say), and
+	// without one the Conn is closed here.
 	context.AfterFunc(r.Context(), func() {
 		s.handlerReturned()
-		c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: errStreamEnded})
+		if !c.readLock.held() {
+			c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: errStreamEnded})
+		}
 	})
 	return c, nil
 }

@@ -486,9 +486,6 @@ func (c *Conn) writeLargeLocked(op frame.Opcode, fin bool, p, buf []byte) error 
 	h := c.header(op, fin, len(p))
 	buf = frame.AppendHeader(buf[:0], h)
 	if !h.Masked {
-		if s, ok := c.nc.(*serverStream); ok {
-			return c.finishWrite(s.writeVector(buf, p))
-		}
 		v := vectorPool.Get().(*vector)
 		v.iov = [2][]byte{buf, p}
 		v.bufs = v.iov[:]
