@@ -94,7 +94,7 @@ func TestRejectHTTP2(t *testing.T) {
 		want   map[string]string
 	}{
 		{ErrNotExtendedConnect, 405, map[string]string{"Allow": "CONNECT"}},
-		{ErrBadVersion, 426, map[string]string{"Sec-Websocket-Version": "13"}},
+		{ErrBadVersion, 400, map[string]string{"Sec-Websocket-Version": "13"}},
 		{ErrBadOrigin, 403, nil},
 	} {
 		rec := httptest.NewRecorder()

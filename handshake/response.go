@@ -126,6 +126,10 @@ func rejectFor(err error, h2 bool) rejection {
 	case h2 && status == http.StatusMethodNotAllowed:
 		extra = []headerField{{"Allow", "CONNECT"}}
 	case h2 && status == http.StatusUpgradeRequired:
+		// A 426 must name the protocol to upgrade to in an Upgrade
+		// field (RFC 9110 §15.5.22), which HTTP/2 forbids: 400, with
+		// the version the server speaks (RFC 6455 §4.4).
+		status = http.StatusBadRequest
 		extra = []headerField{{hdrVersion, "13"}}
 	case status == http.StatusMethodNotAllowed:
 		// RFC 9110 §15.5.6: a 405 lists the allowed methods.
@@ -178,9 +182,11 @@ func WriteReject(bw *bufio.Writer, err error) error {
 func RejectHTTP(w http.ResponseWriter, err error) { rejectHTTP(w, reject(err)) }
 
 // RejectHTTP2 is [RejectHTTP] for a request that arrived over HTTP/2
-// (RFC 8441): the same status and body, "Allow: CONNECT" with 405, and
-// none of the fields that belong to an HTTP/1.1 connection (Connection,
-// Upgrade), so that the refusal ends this stream and no other.
+// (RFC 8441): the same status and body, but 400 for 426 (whose Upgrade
+// field HTTP/2 forbids) with "Sec-WebSocket-Version: 13" all the same,
+// "Allow: CONNECT" with 405, and none of the fields that belong to an
+// HTTP/1.1 connection (Connection, Upgrade), so that the refusal ends this
+// stream and no other.
 func RejectHTTP2(w http.ResponseWriter, err error) { rejectHTTP(w, rejectFor(err, true)) }
 
 func rejectHTTP(w http.ResponseWriter, rj rejection) {

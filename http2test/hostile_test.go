@@ -1,6 +1,7 @@
 package http2test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"testing"
@@ -37,8 +38,8 @@ func TestHostileRequests(t *testing.T) {
 			}{
 				{"CONNECT without :protocol", http.MethodConnect, http.Header{"Sec-Websocket-Version": {"13"}}, 400, handshake.ErrBadConnectProtocol, [2]string{}},
 				{"another protocol", http.MethodConnect, http.Header{":protocol": {"webtransport"}, "Sec-Websocket-Version": {"13"}}, 400, handshake.ErrBadConnectProtocol, [2]string{}},
-				{"wrong version", http.MethodConnect, http.Header{":protocol": {"websocket"}, "Sec-Websocket-Version": {"8"}}, 426, handshake.ErrBadVersion, [2]string{"Sec-Websocket-Version", "13"}},
-				{"no version", http.MethodConnect, http.Header{":protocol": {"websocket"}}, 426, handshake.ErrBadVersion, [2]string{"Sec-Websocket-Version", "13"}},
+				{"wrong version", http.MethodConnect, http.Header{":protocol": {"websocket"}, "Sec-Websocket-Version": {"8"}}, 400, handshake.ErrBadVersion, [2]string{"Sec-Websocket-Version", "13"}},
+				{"no version", http.MethodConnect, http.Header{":protocol": {"websocket"}}, 400, handshake.ErrBadVersion, [2]string{"Sec-Websocket-Version", "13"}},
 				{"GET over HTTP/2", http.MethodGet, http.Header{"Sec-Websocket-Version": {"13"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}}, 405, handshake.ErrNotExtendedConnect, [2]string{"Allow", "CONNECT"}},
 				{"foreign origin", http.MethodConnect, http.Header{":protocol": {"websocket"}, "Sec-Websocket-Version": {"13"}, "Origin": {"https://evil.example"}}, 403, handshake.ErrBadOrigin, [2]string{}},
 			} {
@@ -115,5 +116,65 @@ func TestHostileStreams(t *testing.T) {
 				stillServes(t, s)
 			})
 		}
+	}
+}
+
+// A server that answers and then goes silent cannot hold Dial past its
+// handshake timeout: not with a refusal whose body never ends, nor with a
+// 200 that fails the handshake's checks.
+func TestHostileServerAnswers(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			checkGoroutines(t)
+			release := make(chan struct{})
+			s := startServer(t, mode, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/refuse":
+					w.WriteHeader(http.StatusForbidden)
+				case "/bad-subprotocol":
+					w.Header().Set("Sec-WebSocket-Protocol", "never-offered")
+					w.WriteHeader(http.StatusOK)
+				}
+				_, _ = w.Write([]byte("a body that goes on"))
+				http.NewResponseController(w).Flush()
+				select { // and nothing more
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			defer close(release)
+			for _, path := range []string{"/refuse", "/bad-subprotocol"} {
+				start := time.Now()
+				c, resp, err := wsproto.Dial(context.Background(), s.URL+path, &wsproto.DialOptions{
+					HTTP2Transport: s.H2, HandshakeTimeout: 500 * time.Millisecond})
+				require.Error(t, err, path)
+				assert.Nil(t, c)
+				assert.Less(t, time.Since(start), 5*time.Second, "%s: Dial is bounded", path)
+				var he *wsproto.HandshakeError
+				if assert.ErrorAs(t, err, &he, "%s: %v", path, err) && path == "/refuse" {
+					assert.Equal(t, http.StatusForbidden, he.Status)
+					require.NotNil(t, resp)
+					body, _ := io.ReadAll(resp.Body)
+					assert.Equal(t, "a body that goes on", string(body), "what arrived of the refusal's body")
+				}
+			}
+		})
+	}
+}
+
+// Extra response headers that HTTP/2 forbids, or that the handshake sets,
+// are refused before anything is sent, as over HTTP/1.1.
+func TestUpgradeReservedHeaders(t *testing.T) {
+	for _, name := range []string{"Connection", "Upgrade", "Sec-WebSocket-Extensions"} {
+		errs := make(chan error, 1)
+		s := startServer(t, "h2c", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, err := wsproto.Upgrade(w, r, &wsproto.UpgradeOptions{Header: http.Header{name: {"x"}}})
+			errs <- err
+		}))
+		rs := s.connect(t, http.MethodConnect, wsHeader())
+		assert.Equal(t, http.StatusInternalServerError, rs.resp.StatusCode, name)
+		assert.ErrorContains(t, <-errs, name)
+		assert.Empty(t, rs.resp.Header.Values("Connection"))
+		stillServes(t, s)
 	}
 }

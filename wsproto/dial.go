@@ -77,12 +77,14 @@ type DialOptions struct {
 	// cleartext HTTP/2), so that WebSockets share its HTTP/2 connections,
 	// many to one. It must be able to send the :protocol pseudo-header,
 	// which golang.org/x/net/http2.Transport can and net/http's Transport
-	// cannot (Go 1.26). If the round trip fails before a response, as it
-	// does when the server does not offer extended CONNECT, Dial opens an
-	// HTTP/1.1 connection instead, as without this option; the returned
-	// response's ProtoMajor says which was used. TLS, proxies and dialing
-	// are the transport's business on the HTTP/2 path; the options for
-	// them apply to the HTTP/1.1 one.
+	// cannot (Go 1.26; Dial fails with such a transport). If the round
+	// trip fails before a response, as it does when the server does not
+	// offer extended CONNECT or does not speak HTTP/2, Dial opens an
+	// HTTP/1.1 connection instead, as without this option (at the cost of
+	// that first attempt, each time); the returned response's ProtoMajor
+	// says which was used, and if both fail the error holds both. TLS,
+	// proxies and dialing are the transport's business on the HTTP/2
+	// path; the options for them apply to the HTTP/1.1 one.
 	HTTP2Transport http.RoundTripper
 }
 
@@ -143,7 +145,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	}
 	c, resp, err := dialHTTP1(ctx, u, &httpURL, opts)
 	if err != nil && h2err != nil {
-		err = fmt.Errorf("%w (over HTTP/2: %v)", err, h2err)
+		err = fmt.Errorf("%w (over HTTP/2: %w)", err, h2err)
 	}
 	return c, resp, err
 }

@@ -143,8 +143,12 @@
 // stream ends with the handler, so a handler that calls Upgrade must not
 // return before the Conn is closed; Handler serves the connection on
 // net/http's goroutine and returns once it is closed. A Conn that ends
-// with a closing handshake ends its stream with END_STREAM, one that ends
-// without resets it (RST_STREAM); other streams on the connection go on.
+// with a closing handshake ends its side of the stream with END_STREAM
+// (RFC 8441 §6; net/http's server then resets the client's side with
+// NO_ERROR if it is still open, as RFC 9113 §8.1 allows), one that ends
+// without resets the stream (RST_STREAM: CANCEL from the client,
+// INTERNAL_ERROR from net/http's server, which lets a handler choose no
+// other); other streams on the connection go on.
 // Deadlines set on NetConn or Stream are final over HTTP/2: one that
 // passes resets the stream.
 //

@@ -4,8 +4,8 @@ import "net/http"
 
 // Handler returns an http.Handler that upgrades each request with opts (as
 // Upgrade does, answering a bad request itself) and runs serve with the
-// connection on a goroutine of its own, then returns: net/http's goroutine
-// for the request ends at once.
+// connection. Over HTTP/1.1 it runs serve on a goroutine of its own, then
+// returns: net/http's goroutine for the request ends at once.
 //
 // That goroutine is the reason to use Handler rather than calling Upgrade
 // and serving in the handler. net/http reads and routes the request on a
@@ -17,10 +17,16 @@ import "net/http"
 // about what one served after UpgradeConn does (see BenchmarkIdleConn).
 //
 // serve gets the request as it was when upgraded, for its URL, headers and
-// path values. Its context ends when the handler returns, which is at once
-// (net/http's rule for a connection taken over): give the connection's
-// calls contexts of serve's own. serve must close the connection when it is
-// done with it.
+// path values. Over HTTP/1.1 its context ends when the handler returns,
+// which is at once (net/http's rule for a connection taken over): give the
+// connection's calls contexts of serve's own. serve must close the
+// connection when it is done with it.
+//
+// Over HTTP/2 (RFC 8441) the connection is a stream of the request, which
+// ends when the handler does: Handler runs serve on net/http's goroutine
+// (net/http starts one per stream, with a small stack), and after serve
+// returns it waits for the connection to be closed. The request's context
+// then lasts as long as the connection, unless middleware shortened it.
 func Handler(opts *UpgradeOptions, serve func(c *Conn, r *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Upgrade(w, r, opts)

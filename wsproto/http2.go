@@ -49,8 +49,9 @@ type http2Stream interface {
 //
 // net/http's HTTP/2 server ends the stream when the handler returns, and
 // its ResponseWriter must not be used after that; so the handler waits for
-// Close (Handler does it), and a stream whose handler returned regardless
-// fails every later call instead of touching the writer.
+// Close (Handler does it). A handler that returns regardless leaves a
+// stream whose reads fail, and whose writes fail too (see afterHandler),
+// though one that races the handler's return races net/http.
 type serverStream struct {
 	w    http.ResponseWriter
 	rc   *http.ResponseController
@@ -62,8 +63,7 @@ type serverStream struct {
 	cmu sync.Mutex // held while a deadline is set, and by Close
 
 	readDeadline, writeDeadline atomic.Int64 // as set, in Unix nanoseconds; 0 for none
-	gone                        atomic.Bool  // Close ran, or the handler returned: w is not to be used
-	closed                      atomic.Bool  // Close ran
+	closed                      atomic.Bool  // Close ran: w is not to be used
 	done                        chan struct{}
 	once                        sync.Once
 }
@@ -106,17 +106,27 @@ func (s *serverStream) expired() bool {
 	return r != 0 && now >= r || w != 0 && now >= w
 }
 
-func (s *serverStream) Write(p []byte) (int, error) {
+func (s *serverStream) Write(p []byte) (n int, err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.gone.Load() {
+	if s.closed.Load() {
 		return 0, net.ErrClosed
 	}
-	n, err := s.w.Write(p)
+	defer afterHandler(&err)
+	n, err = s.w.Write(p)
 	if err == nil {
 		err = s.rc.Flush()
 	}
 	return n, err
+}
+
+// afterHandler turns net/http's panic for a ResponseWriter used after its
+// handler returned (a handler that returned without closing the Conn)
+// into net.ErrClosed. It is deferred around every use of w and rc.
+func afterHandler(err *error) {
+	if recover() != nil {
+		*err = net.ErrClosed
+	}
 }
 
 // Close ends the stream: reads and writes fail from now on, and the
@@ -137,14 +147,13 @@ func (s *serverStream) end(reset bool) {
 	s.once.Do(func() {
 		if reset || !s.wmu.TryLock() {
 			s.cmu.Lock()
-			if !s.gone.Load() {
-				_ = s.rc.SetWriteDeadline(time.Unix(1, 0)) // resets the stream
+			if !s.closed.Load() {
+				_ = s.setWriteDeadline(time.Unix(1, 0)) // resets the stream
 			}
 			s.cmu.Unlock()
 			s.wmu.Lock()
 		}
 		s.cmu.Lock()
-		s.gone.Store(true)
 		s.closed.Store(true)
 		s.cmu.Unlock()
 		s.wmu.Unlock()
@@ -153,31 +162,30 @@ func (s *serverStream) end(reset bool) {
 	})
 }
 
-// handlerReturned marks the stream as ended by net/http, for a handler
-// that returned without closing the Conn; w is not touched again.
-func (s *serverStream) handlerReturned() {
-	s.cmu.Lock()
-	s.gone.Store(true)
-	s.cmu.Unlock()
-}
-
-func (s *serverStream) SetReadDeadline(t time.Time) error {
+func (s *serverStream) SetReadDeadline(t time.Time) (err error) {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
-	if s.gone.Load() {
+	if s.closed.Load() {
 		return net.ErrClosed
 	}
 	s.readDeadline.Store(unixNano(t))
+	defer afterHandler(&err)
 	return s.rc.SetReadDeadline(t)
 }
 
 func (s *serverStream) SetWriteDeadline(t time.Time) error {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
-	if s.gone.Load() {
+	if s.closed.Load() {
 		return net.ErrClosed
 	}
+	return s.setWriteDeadline(t)
+}
+
+// setWriteDeadline sets the write deadline, with cmu held.
+func (s *serverStream) setWriteDeadline(t time.Time) (err error) {
 	s.writeDeadline.Store(unixNano(t))
+	defer afterHandler(&err)
 	return s.rc.SetWriteDeadline(t)
 }
 
@@ -212,6 +220,7 @@ type clientStream struct {
 	mu           sync.Mutex
 	readTimer    *time.Timer
 	writeTimer   *time.Timer
+	eof          atomic.Bool // the response body ended: the server's END_STREAM
 	readExpired  atomic.Bool
 	writeExpired atomic.Bool
 	closed       atomic.Bool
@@ -220,6 +229,9 @@ type clientStream struct {
 
 func (s *clientStream) Read(p []byte) (int, error) {
 	n, err := s.body.Read(p)
+	if err == io.EOF {
+		s.eof.Store(true)
+	}
 	if err != nil && err != io.EOF {
 		switch {
 		case s.readExpired.Load() || s.writeExpired.Load():
@@ -245,7 +257,9 @@ func (s *clientStream) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close ends the request body (END_STREAM) and lets the response go.
+// Close ends the request body (END_STREAM). If the server ended its side
+// first, as it does after a closing handshake, the stream is then done;
+// if not, it is reset.
 func (s *clientStream) Close() error {
 	s.end(false)
 	return nil
@@ -269,6 +283,11 @@ func (s *clientStream) end(reset bool) {
 		}
 		s.mu.Unlock()
 		_ = s.pw.Close()
+		if s.eof.Load() {
+			// The transport ends the stream once it has sent
+			// END_STREAM; cancelling now could reset it first.
+			return
+		}
 		_ = s.body.Close()
 		s.cancel()
 	})
@@ -374,20 +393,34 @@ func dialHTTP2(ctx context.Context, httpURL *url.URL, opts *DialOptions) (*Conn,
 		Host:       opts.Host,
 	}
 	req = req.WithContext(reqCtx)
+	// Until the handshake is done, ctx's end cancels the request, which
+	// ends the round trip and any read of the response.
 	stop := context.AfterFunc(ctx, cancel)
+	ctxEnded, watching := false, true
+	unwatch := func() bool {
+		if watching {
+			watching, ctxEnded = false, !stop()
+		}
+		return ctxEnded
+	}
 	resp, err := opts.HTTP2Transport.RoundTrip(req)
 	fail := func(err error) (*Conn, *http.Response, error) {
+		// A refusal is news, whenever ctx ended; anything else is
+		// what ctx's end made of it.
+		var he *HandshakeError
+		if unwatch() && !errors.As(err, &he) {
+			err = contextError(ctx, fmt.Errorf("wsproto: handshake over HTTP/2: %w", ctx.Err()))
+		}
 		cancel()
 		pw.Close()
 		return nil, resp, err
 	}
-	if !stop() {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		return fail(contextError(ctx, fmt.Errorf("wsproto: handshake over HTTP/2: %w", ctx.Err())))
-	}
 	if err != nil {
+		if strings.Contains(err.Error(), "invalid header field name") {
+			// net/http's Transport refuses :protocol: a transport
+			// that cannot do this at all is a mistake to report.
+			return fail(fmt.Errorf("wsproto: DialOptions.HTTP2Transport cannot send an extended CONNECT (RFC 8441): %w", err))
+		}
 		return fail(fmt.Errorf("%w: %w", errNoHTTP2, err))
 	}
 	opts.keepCookies(httpURL, resp)
@@ -399,7 +432,12 @@ func dialHTTP2(ctx context.Context, httpURL *url.URL, opts *DialOptions) (*Conn,
 	}
 	proto, exts, err := handshake.CheckConnectResponse(resp, hopts)
 	if err != nil {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		var body []byte
+		if resp.StatusCode/100 != 2 {
+			// A refusal's body, bounded in size and by ctx: what
+			// arrived of it. A 2xx's is the WebSocket's stream.
+			body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		}
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		return fail(err)
@@ -408,6 +446,10 @@ func dialHTTP2(ctx context.Context, httpURL *url.URL, opts *DialOptions) (*Conn,
 	if err != nil {
 		resp.Body.Close()
 		return fail(err)
+	}
+	if unwatch() {
+		resp.Body.Close()
+		return fail(nil)
 	}
 	s.body, s.pw, s.cancel = resp.Body, pw, cancel
 	return newConn(s, true, proto, opts.connConfig(), nil, z), resp, nil

@@ -31,7 +31,7 @@ func TestUpgradeHTTP2Refusals(t *testing.T) {
 		{"GET with Upgrade", http.MethodGet, http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"},
 			"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}, "Sec-Websocket-Version": {"13"}}, 405, handshake.ErrNotExtendedConnect, true},
 		{"CONNECT without :protocol", http.MethodConnect, http.Header{"Sec-Websocket-Version": {"13"}}, 400, handshake.ErrBadConnectProtocol, false},
-		{"wrong version", http.MethodConnect, http.Header{":protocol": {"websocket"}, "Sec-Websocket-Version": {"7"}}, 426, handshake.ErrBadVersion, false},
+		{"wrong version", http.MethodConnect, http.Header{":protocol": {"websocket"}, "Sec-Websocket-Version": {"7"}}, 400, handshake.ErrBadVersion, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(tc.method, "https://example.com/ws", nil)

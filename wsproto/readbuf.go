@@ -36,14 +36,10 @@ func (b *readBuffer) init(nc net.Conn, size int, leftover []byte) {
 	b.w = copy(b.buf, leftover)
 }
 
-// fill reads until at least n bytes (n <= inlineSize) are buffered. The
-// stream's end with part of them buffered is io.ErrUnexpectedEOF.
+// fill reads until at least n bytes (n <= inlineSize) are buffered.
 func (b *readBuffer) fill(n int) error {
 	for b.w-b.r < n {
 		if err := b.readMore(); err != nil {
-			if err == io.EOF && b.w > b.r {
-				err = io.ErrUnexpectedEOF
-			}
 			return err
 		}
 	}
@@ -78,6 +74,11 @@ func (b *readBuffer) readMore() error {
 	b.w += n
 	if n > 0 {
 		return nil
+	}
+	if err == io.EOF && b.w > b.r {
+		// The stream ended within what fill waits for: part of a header,
+		// or of a control frame.
+		err = io.ErrUnexpectedEOF
 	}
 	return err
 }

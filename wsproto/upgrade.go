@@ -2,17 +2,16 @@ package wsproto
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/db7c6739/ws/frame"
 	"github.com/db7c6739/ws/handshake"
 )
 
@@ -183,7 +182,9 @@ var (
 // An HTTP/2 request is an extended CONNECT (RFC 8441, see the package
 // documentation): Upgrade answers 200 and the connection runs on the
 // request's stream, which ends when the handler returns. So the handler
-// must not return before the Conn is closed; Handler sees to it.
+// must not return before the Conn is closed; Handler sees to it. (A Conn
+// whose handler returned fails its reads and writes, but a write racing
+// the handler's return races net/http's own use of the ResponseWriter.)
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &UpgradeOptions{}
@@ -311,6 +312,12 @@ func upgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 	return c, nil
 }
 
+// http2Reserved are the response fields an HTTP/2 upgrade sets itself or
+// that HTTP/2 forbids (RFC 9113 §8.2.2): net/http's server takes
+// "Connection: close" as an order to end the whole connection.
+var http2Reserved = []string{"Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
+	"Connection", "Upgrade", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding"}
+
 // upgradeHTTP2 is Upgrade for a request that came over HTTP/2: it answers
 // an extended CONNECT with 200 (RFC 8441 §5) and makes a Conn of the
 // stream, or refuses the request, err, as RejectHTTP2 does.
@@ -322,6 +329,13 @@ func upgradeHTTP2(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions, 
 				"or import _ \"github.com/db7c6739/ws/wsproto/xconnect\"", err)
 		}
 		return nil, err
+	}
+	for name := range opts.Header {
+		if slices.ContainsFunc(http2Reserved, func(r string) bool { return strings.EqualFold(name, r) }) {
+			err := fmt.Errorf("wsproto: UpgradeOptions.Header may not set %q over HTTP/2", name)
+			http.Error(w, "websocket: bad response header", http.StatusInternalServerError)
+			return nil, err
+		}
 	}
 	exts, z := opts.negotiate(req)
 	h := w.Header()
@@ -343,24 +357,8 @@ func upgradeHTTP2(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions, 
 	if err := s.rc.Flush(); err != nil {
 		return nil, fmt.Errorf("wsproto: write handshake response: %w", err)
 	}
-	c := newConn(s, false, proto, opts.connConfig(), nil, z)
-	// The request's context ends when the handler returns, or when the
-	// stream or the connection under it goes. From then on the
-	// ResponseWriter is left alone, and the Conn ends: a read in progress
-	// fails with the stream, telling how (a reset's code, say), and
-	// without one the Conn is closed here.
-	context.AfterFunc(r.Context(), func() {
-		s.handlerReturned()
-		if !c.readLock.held() {
-			c.teardown(&CloseError{Code: frame.CloseAbnormalClosure, Err: errStreamEnded})
-		}
-	})
-	return c, nil
+	return newConn(s, false, proto, opts.connConfig(), nil, z), nil
 }
-
-// errStreamEnded is why a Conn over HTTP/2 ended when its request did: the
-// handler returned, or the stream or the connection under it went.
-var errStreamEnded = errors.New("wsproto: the HTTP/2 stream ended")
 
 func writeResponse(nc net.Conn, key []byte, proto, exts string, extra http.Header) error {
 	bw := writerPool.Get().(*bufio.Writer)
