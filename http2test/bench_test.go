@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -151,13 +150,6 @@ func (s *benchServer) saveHeap(b *testing.B, file string) {
 	if _, err := io.Copy(out, resp.Body); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// h2cTransport is an HTTP/2 client transport in cleartext.
-func h2cTransport() *http2.Transport {
-	return &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}}
 }
 
 // layout is how a benchmark's WebSockets reach the server.

@@ -3,8 +3,6 @@ package http2test
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -14,7 +12,6 @@ import (
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/net/http2"
 )
 
 // The echo example serves WebSockets over cleartext HTTP/2 as it is, with
@@ -49,9 +46,7 @@ func TestEchoExampleOverH2C(t *testing.T) {
 		}
 	}()
 
-	h2 := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}}
+	h2 := h2cTransport()
 	defer h2.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

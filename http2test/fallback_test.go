@@ -3,7 +3,6 @@ package http2test
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -88,9 +87,7 @@ func TestFallback(t *testing.T) {
 		require.NoError(t, err)
 		addr = strings.TrimSpace(addr)
 
-		h2 := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		}}
+		h2 := h2cTransport()
 		defer h2.CloseIdleConnections()
 		// The server speaks HTTP/2 but does not offer extended CONNECT.
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)

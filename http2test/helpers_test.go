@@ -94,12 +94,7 @@ func startServer(t testing.TB, mode string, h http.Handler) *server {
 		go hs.Serve(ln)
 		t.Cleanup(func() { hs.Close() })
 		s.URL = "ws://" + ln.Addr().String()
-		s.H2 = &http2.Transport{
-			AllowHTTP: true,
-			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-				return (&net.Dialer{}).DialContext(ctx, network, addr)
-			},
-		}
+		s.H2 = h2cTransport()
 	default:
 		t.Fatalf("unknown mode %q", mode)
 	}
@@ -147,6 +142,13 @@ func echo(opts *wsproto.UpgradeOptions, ended chan<- error) http.Handler {
 			buf = msg
 		}
 	})
+}
+
+// h2cTransport is an HTTP/2 client transport in cleartext.
+func h2cTransport() *http2.Transport {
+	return &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
 }
 
 // http2Only refuses anything but HTTP/2 to h, so that a fall back to
