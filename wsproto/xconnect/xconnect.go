@@ -18,8 +18,7 @@
 //
 // The setting is inherited by child processes, like any environment
 // variable. Importing this package is the same as starting the program
-// with GODEBUG=http2xconnect=1; Enabled reports whether net/http was
-// initialized with it.
+// with GODEBUG=http2xconnect=1.
 package xconnect
 
 import (
@@ -31,16 +30,23 @@ import (
 const setting = "http2xconnect=1"
 
 func init() {
-	godebug := os.Getenv("GODEBUG")
+	if v, changed := withSetting(os.Getenv("GODEBUG")); changed {
+		os.Setenv("GODEBUG", v)
+	}
+}
+
+// withSetting returns godebug with http2xconnect=1 added, unless it says
+// something of http2xconnect already.
+func withSetting(godebug string) (string, bool) {
 	if strings.Contains(godebug, "http2xconnect=") {
-		return
+		return godebug, false
 	}
 	if godebug != "" {
 		godebug += ","
 	}
-	os.Setenv("GODEBUG", godebug+setting)
+	return godebug + setting, true
 }
 
-// Enabled reports whether the environment asks net/http for extended
-// CONNECT, as it was when net/http was initialized.
+// Enabled reports whether GODEBUG asks net/http for extended CONNECT, as it
+// did when net/http was initialized unless the environment changed since.
 func Enabled() bool { return strings.Contains(os.Getenv("GODEBUG"), setting) }
