@@ -111,3 +111,20 @@ func stillServes(t *testing.T, s *server) {
 	assert.Equal(t, "still there", string(got))
 	require.NoError(t, c.Close(wsproto.CloseNormalClosure, ""))
 }
+
+// A serve function that panics over HTTP/2 is recovered by net/http; its
+// Conn is closed first, so that the client hears the end at once.
+func TestServePanics(t *testing.T) {
+	checkGoroutines(t)
+	s := startServer(t, "h2c", http2Only(wsproto.Handler(nil, func(c *wsproto.Conn, r *http.Request) {
+		panic(http.ErrAbortHandler) // net/http recovers it without a stack trace
+	})))
+	c := s.dial(t, "/", nil)
+	defer c.CloseNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, err := c.ReadMessage(ctx, nil)
+	assert.Equal(t, wsproto.CloseAbnormalClosure, wsproto.CloseStatus(err), "%v", err)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	stillServes(t, s)
+}

@@ -165,7 +165,7 @@ func TestHostileServerAnswers(t *testing.T) {
 // Extra response headers that HTTP/2 forbids, or that the handshake sets,
 // are refused before anything is sent, as over HTTP/1.1.
 func TestUpgradeReservedHeaders(t *testing.T) {
-	for _, name := range []string{"Connection", "Upgrade", "Sec-WebSocket-Extensions"} {
+	for _, name := range []string{"Connection", "Upgrade", "Sec-WebSocket-Extensions", "Content-Length"} {
 		errs := make(chan error, 1)
 		s := startServer(t, "h2c", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, err := wsproto.Upgrade(w, r, &wsproto.UpgradeOptions{Header: http.Header{name: {"x"}}})

@@ -82,7 +82,8 @@ type DialOptions struct {
 	// offer extended CONNECT or does not speak HTTP/2, Dial opens an
 	// HTTP/1.1 connection instead, as without this option (at the cost of
 	// that first attempt, each time); the returned response's ProtoMajor
-	// says which was used, and if both fail the error holds both. TLS,
+	// says which was used, and if both fail the error holds both (there
+	// is no second attempt once ctx or HandshakeTimeout ended). TLS,
 	// proxies and dialing are the transport's business on the HTTP/2
 	// path; the options for them apply to the HTTP/1.1 one.
 	HTTP2Transport http.RoundTripper

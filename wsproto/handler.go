@@ -26,7 +26,9 @@ import "net/http"
 // ends when the handler does: Handler runs serve on net/http's goroutine
 // (net/http starts one per stream, with a small stack), and after serve
 // returns it waits for the connection to be closed. The request's context
-// then lasts as long as the connection, unless middleware shortened it.
+// then lasts as long as the connection, unless middleware shortened it. A
+// connection that serve leaves open and no one reads is noticed only by
+// the heartbeat (PingInterval) when its peer goes, as over HTTP/1.1.
 func Handler(opts *UpgradeOptions, serve func(c *Conn, r *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Upgrade(w, r, opts)
@@ -36,10 +38,23 @@ func Handler(opts *UpgradeOptions, serve func(c *Conn, r *http.Request)) http.Ha
 		if s, ok := c.nc.(*serverStream); ok {
 			// Over HTTP/2 the stream ends with the handler: serve here,
 			// and return once the Conn is closed.
-			serve(c, r)
-			<-s.done
+			serveStream(c, r, s, serve)
 			return
 		}
 		go serve(c, r)
 	})
+}
+
+// serveStream runs serve for a Conn over HTTP/2 and waits for the Conn to
+// be closed. A panic in serve closes the Conn before net/http recovers
+// it, so that no write of another goroutine outlives the handler.
+func serveStream(c *Conn, r *http.Request, s *serverStream, serve func(c *Conn, r *http.Request)) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.CloseNow()
+			panic(p)
+		}
+	}()
+	serve(c, r)
+	<-s.done
 }

@@ -147,9 +147,7 @@ func (s *serverStream) end(reset bool) {
 	s.once.Do(func() {
 		if reset || !s.wmu.TryLock() {
 			s.cmu.Lock()
-			if !s.closed.Load() {
-				_ = s.setWriteDeadline(time.Unix(1, 0)) // resets the stream
-			}
+			_ = s.setWriteDeadline(time.Unix(1, 0)) // resets the stream
 			s.cmu.Unlock()
 			s.wmu.Lock()
 		}
@@ -217,6 +215,14 @@ type clientStream struct {
 	local  net.Addr
 	remote net.Addr
 
+	// After an orderly end, the response is let go (body closed, context
+	// cancelled) once the transport is done with the request body, or
+	// after closeTimeout at the latest: earlier could reset the stream
+	// before its END_STREAM went out.
+	closeTimeout time.Duration
+	letGo        sync.Once
+	letGoTimer   atomic.Pointer[time.Timer]
+
 	mu           sync.Mutex
 	readTimer    *time.Timer
 	writeTimer   *time.Timer
@@ -272,9 +278,6 @@ func (s *clientStream) abort() { s.end(true) }
 func (s *clientStream) end(reset bool) {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		if reset {
-			s.cancel()
-		}
 		s.mu.Lock()
 		for _, t := range []*time.Timer{s.readTimer, s.writeTimer} {
 			if t != nil {
@@ -282,15 +285,50 @@ func (s *clientStream) end(reset bool) {
 			}
 		}
 		s.mu.Unlock()
-		_ = s.pw.Close()
-		if s.eof.Load() {
-			// The transport ends the stream once it has sent
-			// END_STREAM; cancelling now could reset it first.
+		if reset || !s.eof.Load() {
+			// An error, not EOF, so that the transport sends no
+			// END_STREAM before the reset.
+			s.cancel()
+			_ = s.pw.CloseWithError(net.ErrClosed)
+			s.release(false)
 			return
 		}
-		_ = s.body.Close()
-		s.cancel()
+		// The server has ended its side: end ours with END_STREAM, and
+		// let the response go once the transport has sent it.
+		s.letGoTimer.Store(time.AfterFunc(s.closeTimeout, func() { s.release(false) }))
+		_ = s.pw.Close()
 	})
+}
+
+// release lets the response go: it cancels the request, which resets the
+// stream if it is not done yet, and closes the response body, unless the
+// transport calls it as it closes the request body: it waits for that to
+// end, and the stream is done anyway.
+func (s *clientStream) release(byTransport bool) {
+	s.letGo.Do(func() {
+		if t := s.letGoTimer.Load(); t != nil {
+			t.Stop()
+		}
+		s.cancel()
+		if !byTransport {
+			_ = s.body.Close()
+		}
+	})
+}
+
+// requestBody is the request body the transport reads; it tells the
+// stream when the transport is done with it (it closes it then).
+type requestBody struct {
+	*io.PipeReader
+	s *clientStream
+}
+
+func (b requestBody) Close() error {
+	err := b.PipeReader.Close()
+	if b.s.closed.Load() {
+		b.s.release(true)
+	}
+	return err
 }
 
 // SetReadDeadline arms a timer that, when it fires, ends the response
@@ -375,7 +413,10 @@ func dialHTTP2(ctx context.Context, httpURL *url.URL, opts *DialOptions) (*Conn,
 	}
 	header.Set(":protocol", "websocket")
 
-	s := &clientStream{local: streamAddr(""), remote: streamAddr(httpURL.Host)}
+	s := &clientStream{local: streamAddr(""), remote: streamAddr(httpURL.Host), closeTimeout: opts.CloseTimeout}
+	if s.closeTimeout <= 0 {
+		s.closeTimeout = DefaultCloseTimeout
+	}
 	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
 		if info.Conn != nil {
 			s.local, s.remote = info.Conn.LocalAddr(), info.Conn.RemoteAddr()
@@ -389,7 +430,7 @@ func dialHTTP2(ctx context.Context, httpURL *url.URL, opts *DialOptions) (*Conn,
 		Proto:      "HTTP/2.0",
 		ProtoMajor: 2,
 		Header:     header,
-		Body:       pr,
+		Body:       requestBody{pr, s},
 		Host:       opts.Host,
 	}
 	req = req.WithContext(reqCtx)

@@ -180,11 +180,16 @@ var (
 // is returned; the handler must not write to w after Upgrade.
 //
 // An HTTP/2 request is an extended CONNECT (RFC 8441, see the package
-// documentation): Upgrade answers 200 and the connection runs on the
-// request's stream, which ends when the handler returns. So the handler
-// must not return before the Conn is closed; Handler sees to it. (A Conn
-// whose handler returned fails its reads and writes, but a write racing
-// the handler's return races net/http's own use of the ResponseWriter.)
+// documentation): Upgrade answers 200 (a refusal's 426 becomes 400, as
+// HTTP/2 has no Upgrade field) and the connection runs on the request's
+// stream, which ends when the handler returns. So the handler must not
+// return before the Conn is closed: a handler that reads in a loop until
+// the Conn fails, as in the package example, is right; one that hands the
+// Conn to other goroutines and returns, right over HTTP/1.1, is not.
+// Handler sees to it. A Conn whose handler returned fails its later reads
+// and writes, but a write that overlaps the return is undefined: net/http
+// recycles the stream's response buffer, and the bytes may go out on
+// another request's response.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &UpgradeOptions{}
@@ -316,7 +321,8 @@ func upgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 // that HTTP/2 forbids (RFC 9113 §8.2.2): net/http's server takes
 // "Connection: close" as an order to end the whole connection.
 var http2Reserved = []string{"Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
-	"Connection", "Upgrade", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding"}
+	"Connection", "Upgrade", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE",
+	"Content-Length"} // a 2xx to CONNECT has none (RFC 9110 §9.3.6), and net/http would hold the stream to it
 
 // upgradeHTTP2 is Upgrade for a request that came over HTTP/2: it answers
 // an extended CONNECT with 200 (RFC 8441 §5) and makes a Conn of the
