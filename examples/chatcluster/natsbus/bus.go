@@ -53,9 +53,10 @@ type Options struct {
 // Bus is one process's connection to the chat's rooms. Its methods may be
 // called from any goroutine.
 type Bus struct {
-	nc *nats.Conn
-	js jetstream.JetStream
-	kv jetstream.KeyValue
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	kv     jetstream.KeyValue
 }
 
 // New returns a Bus on nc, creating the stream and the bucket if they do
@@ -71,7 +72,7 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Bus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: %w", err)
 	}
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:              streamName,
 		Subjects:          []string{msgPrefix + "*"},
 		MaxMsgsPerSubject: int64(opts.HistoryLen),
@@ -89,7 +90,7 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Bus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: bucket %s: %w", bucketName, err)
 	}
-	return &Bus{nc: nc, js: js, kv: kv}, nil
+	return &Bus{nc: nc, js: js, stream: stream, kv: kv}, nil
 }
 
 // Publish stores a chat message of room, for its history and for every
@@ -105,21 +106,52 @@ func (b *Bus) Publish(ctx context.Context, room string, msg []byte) error {
 
 // Follow calls deliver with each chat message of room: those kept, oldest
 // first, then each new one as it is stored, in the stream's order, one at
-// a time, on a goroutine of the NATS client. It goes on across
-// reconnections to NATS, from where it left off, until stop is called.
+// a time, on a goroutine of the NATS client. It returns once the messages
+// kept when it was called have been delivered, so that a caller holds the
+// room's history when it returns, and then goes on, across reconnections
+// to NATS, from where it left off, until stop is called. ctx bounds the
+// wait for the history.
 func (b *Bus) Follow(ctx context.Context, room string, deliver func(msg []byte)) (stop func(), err error) {
+	subject := msgPrefix + room
+	var last uint64 // the room's last message now: history ends there
+	switch m, err := b.stream.GetLastMsgForSubject(ctx, subject); {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("natsbus: follow %s: %w", room, err)
+	default:
+		last = m.Sequence
+	}
 	cons, err := b.js.OrderedConsumer(ctx, streamName, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{msgPrefix + room},
+		FilterSubjects: []string{subject},
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: follow %s: %w", room, err)
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) { deliver(m.Data()) })
+	caughtUp := make(chan struct{})
+	if last == 0 {
+		close(caughtUp)
+	}
+	var waiting = last != 0 // touched by the consumer's goroutine only
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		deliver(m.Data())
+		if waiting {
+			if md, err := m.Metadata(); err == nil && md.Sequence.Stream >= last {
+				waiting = false
+				close(caughtUp)
+			}
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: follow %s: %w", room, err)
 	}
-	return cc.Stop, nil
+	select {
+	case <-caughtUp:
+		return cc.Stop, nil
+	case <-ctx.Done():
+		cc.Stop()
+		return nil, fmt.Errorf("natsbus: follow %s: history: %w", room, ctx.Err())
+	}
 }
 
 // Notify sends an event of room (a join, a leave) to its listeners on

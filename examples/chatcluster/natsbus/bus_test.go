@@ -91,7 +91,7 @@ func TestFollowHistoryThenLive(t *testing.T) {
 	stop, err := b.Follow(ctx, "lobby", c.add)
 	require.NoError(t, err)
 	defer stop()
-	assert.Equal(t, messages(10, 60), c.waitFor(t, 50), "the last 50, oldest first")
+	assert.Equal(t, messages(10, 60), c.all(), "the last 50, oldest first, delivered when Follow returns")
 	for _, m := range messages(60, 63) {
 		require.NoError(t, a.Publish(ctx, "lobby", []byte(m)))
 	}
@@ -162,6 +162,20 @@ func TestNotify(t *testing.T) {
 	require.NoError(t, b.nc.Flush())
 	require.NoError(t, a.Notify("lobby", []byte("bob joined")))
 	assert.Equal(t, []string{"bob joined"}, late.waitFor(t, 1), "nothing of before")
+}
+
+// Following a room without history returns at once.
+func TestFollowEmptyRoom(t *testing.T) {
+	s := startNATS(t)
+	a := node(t, s, Options{})
+	ctx := context.Background()
+	var c collector
+	stop, err := a.Follow(ctx, "empty", c.add)
+	require.NoError(t, err)
+	defer stop()
+	assert.Empty(t, c.all())
+	require.NoError(t, a.Publish(ctx, "empty", []byte("first")))
+	assert.Equal(t, []string{"first"}, c.waitFor(t, 1))
 }
 
 // With NATS gone, Publish fails within its context: a sender learns that
