@@ -3,6 +3,7 @@ package natsbus
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -18,8 +19,14 @@ import (
 // loopback port, storing in a temporary directory; it ends with the test.
 func startNATS(t *testing.T) *server.Server {
 	t.Helper()
+	return startNATSAt(t, -1, t.TempDir())
+}
+
+// startNATSAt is startNATS on a given port (-1: any) and store.
+func startNATSAt(t *testing.T, port int, store string) *server.Server {
+	t.Helper()
 	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
+		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: store, NoSigs: true, NoLog: true,
 	})
 	require.NoError(t, err)
 	go s.Start()
@@ -34,7 +41,7 @@ func startNATS(t *testing.T) *server.Server {
 // node is one process's bus, on a connection of its own.
 func node(t *testing.T, s *server.Server, opts Options) *Bus {
 	t.Helper()
-	nc, err := nats.Connect(s.ClientURL())
+	nc, err := nats.Connect(s.ClientURL(), nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(-1))
 	require.NoError(t, err)
 	t.Cleanup(nc.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -104,36 +111,101 @@ func TestClaim(t *testing.T) {
 	s := startNATS(t)
 	a, b := node(t, s, Options{}), node(t, s, Options{})
 	ctx := context.Background()
-	require.NoError(t, a.Claim(ctx, "lobby", "alice", "Alice"))
-	assert.ErrorIs(t, b.Claim(ctx, "lobby", "alice", "ALICE"), ErrNameTaken)
-	require.NoError(t, b.Claim(ctx, "kitchen", "alice", "alice"), "another room")
-	require.NoError(t, b.Claim(ctx, "lobby", "владимир", "Владимир"), "any script")
+	alice, err := a.Claim(ctx, "lobby", "alice", "Alice")
+	require.NoError(t, err)
+	_, err = b.Claim(ctx, "lobby", "alice", "ALICE")
+	assert.ErrorIs(t, err, ErrNameTaken)
+	_, err = b.Claim(ctx, "kitchen", "alice", "alice")
+	require.NoError(t, err, "another room")
+	_, err = b.Claim(ctx, "lobby", "владимир", "Владимир")
+	require.NoError(t, err, "any script")
 
 	members, err := a.Members(ctx, "lobby")
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"Alice", "Владимир"}, members)
 
-	require.NoError(t, a.Release(ctx, "lobby", "alice"))
+	alice, err = a.Refresh(ctx, "lobby", "alice", "Alice", alice)
+	require.NoError(t, err)
+	require.NoError(t, a.Release(ctx, "lobby", "alice", alice))
 	members, err = b.Members(ctx, "lobby")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"Владимир"}, members)
-	require.NoError(t, b.Claim(ctx, "lobby", "alice", "alice"), "free again")
+	_, err = b.Claim(ctx, "lobby", "alice", "alice")
+	require.NoError(t, err, "free again")
+}
+
+// Of many processes claiming one name at once, one wins.
+func TestClaimRace(t *testing.T) {
+	s := startNATS(t)
+	ctx := context.Background()
+	buses := make([]*Bus, 8)
+	for i := range buses {
+		buses[i] = node(t, s, Options{})
+	}
+	errs := make([]error, len(buses))
+	var wg sync.WaitGroup
+	for i, b := range buses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = b.Claim(ctx, "lobby", "alice", fmt.Sprint("alice of ", i))
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+		} else {
+			assert.ErrorIs(t, err, ErrNameTaken)
+		}
+	}
+	assert.Equal(t, 1, won)
 }
 
 // A claim that its process stops refreshing expires: the members of a
-// process that died disappear, and their names are free.
+// process that died disappear, and their names are free. The process,
+// back, finds its claim lost and leaves the new holder's alone.
 func TestClaimExpires(t *testing.T) {
 	s := startNATS(t)
 	a, b := node(t, s, Options{PresenceTTL: time.Second}), node(t, s, Options{PresenceTTL: time.Second})
 	ctx := context.Background()
-	require.NoError(t, a.Claim(ctx, "lobby", "alice", "alice"))
+	old, err := a.Claim(ctx, "lobby", "alice", "alice")
+	require.NoError(t, err)
 	start := time.Now()
 	require.Eventually(t, func() bool {
 		members, err := b.Members(ctx, "lobby")
 		return err == nil && len(members) == 0
 	}, 10*time.Second, 20*time.Millisecond)
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "not before its TTL")
-	require.NoError(t, b.Claim(ctx, "lobby", "alice", "alice"))
+	_, err = b.Claim(ctx, "lobby", "alice", "the new alice")
+	require.NoError(t, err)
+
+	_, err = a.Refresh(ctx, "lobby", "alice", "alice", old)
+	assert.ErrorIs(t, err, ErrClaimLost)
+	assert.ErrorIs(t, a.Release(ctx, "lobby", "alice", old), ErrClaimLost)
+	members, err := b.Members(ctx, "lobby")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"the new alice"}, members, "the new holder's claim stands")
+}
+
+// Room names that are not subject tokens are refused by every method.
+func TestBadRoom(t *testing.T) {
+	s := startNATS(t)
+	a := node(t, s, Options{})
+	ctx := context.Background()
+	for _, room := range []string{"", "*", ">", "a.b", "a b", "café"} {
+		assert.ErrorIs(t, a.Publish(ctx, room, nil), ErrBadRoom, room)
+		_, err := a.Follow(ctx, room, func([]byte) {})
+		assert.ErrorIs(t, err, ErrBadRoom, room)
+		assert.ErrorIs(t, a.Notify(room, nil), ErrBadRoom, room)
+		_, err = a.Listen(room, func([]byte) {})
+		assert.ErrorIs(t, err, ErrBadRoom, room)
+		_, err = a.Claim(ctx, room, "k", "n")
+		assert.ErrorIs(t, err, ErrBadRoom, room)
+		_, err = a.Members(ctx, room)
+		assert.ErrorIs(t, err, ErrBadRoom, room)
+	}
 }
 
 // Events reach the listeners of every process at once and are not kept.
@@ -176,6 +248,35 @@ func TestFollowEmptyRoom(t *testing.T) {
 	assert.Empty(t, c.all())
 	require.NoError(t, a.Publish(ctx, "empty", []byte("first")))
 	assert.Equal(t, []string{"first"}, c.waitFor(t, 1))
+}
+
+// When NATS restarts (same store, same port), a Follow goes on from where
+// it was: nothing lost, nothing twice.
+func TestFollowAcrossRestart(t *testing.T) {
+	store := t.TempDir()
+	s := startNATSAt(t, -1, store)
+	port := s.Addr().(*net.TCPAddr).Port
+	a, b := node(t, s, Options{}), node(t, s, Options{})
+	ctx := context.Background()
+	var c collector
+	stop, err := b.Follow(ctx, "lobby", c.add)
+	require.NoError(t, err)
+	defer stop()
+	require.NoError(t, a.Publish(ctx, "lobby", []byte("before")))
+	c.waitFor(t, 1)
+
+	s.Shutdown()
+	s.WaitForShutdown()
+	startNATSAt(t, port, store)
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		return a.Publish(ctx, "lobby", []byte("after")) == nil
+	}, 20*time.Second, 100*time.Millisecond, "publishing works again")
+	got := c.waitFor(t, 2)
+	assert.Equal(t, "before", got[0])
+	assert.Equal(t, "after", got[len(got)-1])
+	assert.NotContains(t, got[1:len(got)-1], "before", "nothing twice")
 }
 
 // With NATS gone, Publish fails within its context: a sender learns that
