@@ -177,3 +177,11 @@ func TestCheckConnectResponse(t *testing.T) {
 		assert.Equal(t, tc.header, e.Header)
 	}
 }
+
+func TestCheckConnectHeader(t *testing.T) {
+	require.NoError(t, CheckConnectHeader(nil))
+	require.NoError(t, CheckConnectHeader(http.Header{"X-Room": {"lobby"}, "Set-Cookie": {"a=b"}}))
+	for _, name := range []string{"Connection", "upgrade", "Sec-WebSocket-Accept", "Sec-Websocket-Extensions", "Content-Length", "Transfer-Encoding", "TE", "Keep-Alive"} {
+		assert.ErrorContains(t, CheckConnectHeader(http.Header{name: {"x"}}), name)
+	}
+}

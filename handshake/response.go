@@ -13,6 +13,21 @@ import (
 // headers may therefore not repeat.
 var responseHeaders = [...]string{hdrUpgrade, hdrConnection, hdrAccept, hdrProtocol, hdrExtensions}
 
+// connectResponseHeaders are the fields extra headers may not set in the
+// answer to an extended CONNECT (RFC 8441): the handshake's own, and those
+// HTTP/2 forbids (RFC 9113 §8.2.2; net/http's server takes "Connection:
+// close" as an order to end the whole connection) or a 2xx to CONNECT
+// does not have (Content-Length, RFC 9110 §9.3.6).
+var connectResponseHeaders = [...]string{hdrAccept, hdrProtocol, hdrExtensions,
+	hdrConnection, hdrUpgrade, "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE", "Content-Length"}
+
+// CheckConnectHeader returns an error if extra, headers to add to the
+// answer to an HTTP/2 extended CONNECT, names a field that answer may not
+// carry: the handshake's own, or one HTTP/2 forbids.
+func CheckConnectHeader(extra http.Header) error {
+	return checkExtra(extra, connectResponseHeaders[:])
+}
+
 // WriteResponse writes the server's handshake response (RFC 6455 §4.2.2
 // item 5) to bw:
 //

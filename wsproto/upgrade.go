@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -317,13 +316,6 @@ func upgradeConn(nc net.Conn, opts *UpgradeOptions) (*Conn, error) {
 	return c, nil
 }
 
-// http2Reserved are the response fields an HTTP/2 upgrade sets itself or
-// that HTTP/2 forbids (RFC 9113 §8.2.2): net/http's server takes
-// "Connection: close" as an order to end the whole connection.
-var http2Reserved = []string{"Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
-	"Connection", "Upgrade", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE",
-	"Content-Length"} // a 2xx to CONNECT has none (RFC 9110 §9.3.6), and net/http would hold the stream to it
-
 // upgradeHTTP2 is Upgrade for a request that came over HTTP/2: it answers
 // an extended CONNECT with 200 (RFC 8441 §5) and makes a Conn of the
 // stream, or refuses the request, err, as RejectHTTP2 does.
@@ -336,12 +328,9 @@ func upgradeHTTP2(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions, 
 		}
 		return nil, err
 	}
-	for name := range opts.Header {
-		if slices.ContainsFunc(http2Reserved, func(r string) bool { return strings.EqualFold(name, r) }) {
-			err := fmt.Errorf("wsproto: UpgradeOptions.Header may not set %q over HTTP/2", name)
-			http.Error(w, "websocket: bad response header", http.StatusInternalServerError)
-			return nil, err
-		}
+	if err := handshake.CheckConnectHeader(opts.Header); err != nil {
+		http.Error(w, "websocket: bad response header", http.StatusInternalServerError)
+		return nil, fmt.Errorf("wsproto: UpgradeOptions.Header over HTTP/2: %w", err)
 	}
 	exts, z := opts.negotiate(req)
 	h := w.Header()
