@@ -66,6 +66,9 @@
 // -pong-timeout) drops members whose network vanished. On SIGINT or
 // SIGTERM every client is closed with 1001 going away, within a quarter
 // of a second.
+//
+// The rooms live in package chatroom, over its in-process bus;
+// examples/chatcluster runs the same chat across many processes on NATS.
 package main
 
 import (
@@ -73,12 +76,11 @@ import (
 	"flag"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
+	"github.com/db7c6739/ws/examples/internal/chatroom"
 	"github.com/db7c6739/ws/examples/internal/graceful"
 )
 
@@ -98,27 +100,8 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("listening", "url", "http://"+ln.Addr().String()+"/chats/lobby")
-	if err := serve(ctx, ln, newServer(log, hb)); err != nil {
+	if err := chatroom.New(chatroom.Options{Log: log, Heartbeat: hb}).Serve(ctx, ln); err != nil {
 		log.Error("serve", "err", err)
 		os.Exit(1)
 	}
-}
-
-// serve runs the chat on ln until ctx ends, then closes every connection
-// with 1001 going away and returns once all have ended.
-func serve(ctx context.Context, ln net.Listener, s *server) error {
-	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
-	return graceful.Serve(ctx, srv, ln, func() {
-		s.log.Info("shutting down")
-		// A member that does not answer the close within the grace is
-		// cut, so that no peer can hold the shutdown.
-		peers := s.hub.shutdown()
-		cut := time.AfterFunc(graceful.CloseGrace, func() {
-			for _, p := range peers {
-				_ = p.CloseNow()
-			}
-		})
-		s.hub.wait()
-		cut.Stop()
-	})
 }

@@ -1,4 +1,4 @@
-package main
+package chatroom
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 
 	"github.com/db7c6739/ws/examples/internal/fair"
 	"github.com/db7c6739/ws/examples/internal/fair/fairtest"
-	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/examples/internal/graceful/gracefultest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -117,7 +116,7 @@ func TestChatFloodBesideSlowReader(t *testing.T) {
 
 func TestChatAPIBudget(t *testing.T) {
 	// The default burst, and a rate too slow to refill during the test.
-	ts := startChat(t, func(s *server) {
+	ts := startChat(t, func(s *Server) {
 		s.apiBudget = fair.New(fair.Limits{Messages: 1e-6, MessageBurst: fair.Default.MessageBurst})
 	})
 	client := &http.Client{}
@@ -138,7 +137,7 @@ func TestChatAPIBudget(t *testing.T) {
 // does attached.
 func TestChatShutdownPrompt(t *testing.T) {
 	gracefultest.Shutdown(t, func(ctx context.Context, ln net.Listener) error {
-		return serve(ctx, ln, newServer(discard, graceful.Heartbeat{}))
+		return New(Options{Log: discard}).Serve(ctx, ln)
 	}, "/chats/lobby/ws", 2*time.Second)
 }
 
@@ -147,6 +146,6 @@ func TestChatShutdownPrompt(t *testing.T) {
 func TestChatHeartbeat(t *testing.T) {
 	hb := gracefultest.HeartbeatFlags(t, "-ping-interval", "1s", "-pong-timeout", "1s")
 	gracefultest.Heartbeat(t, func(ctx context.Context, ln net.Listener) error {
-		return serve(ctx, ln, newServer(discard, hb))
+		return New(Options{Log: discard, Heartbeat: hb}).Serve(ctx, ln)
 	}, "/chats/lobby/ws", 10*time.Second)
 }

@@ -1,13 +1,17 @@
-package main
+package chatroom
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +35,17 @@ type event struct {
 }
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+var bg = context.Background()
+
+// list returns the rooms with members, as GET /api/rooms does.
+func (h *hub) list() []RoomInfo {
+	rooms, err := h.bus.Rooms(bg)
+	if err != nil {
+		panic(err)
+	}
+	return rooms
+}
 
 // fakePeer stands in for a connection in the hub's tests, which read the
 // queues themselves.
@@ -100,7 +115,7 @@ func assertNothingQueued(t *testing.T, c *client) {
 }
 
 func TestHubNames(t *testing.T) {
-	h := newHub(discard)
+	h := newHub(discard, NewLocalBus())
 	long := strings.Repeat("x", maxNameRunes)
 	for _, tc := range []struct{ want, got string }{
 		{"alice", "alice"},
@@ -114,7 +129,7 @@ func TestHubNames(t *testing.T) {
 		{"", "guest-"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
-			c, _, err := h.join("lobby", tc.want, newFakePeer())
+			c, _, err := h.join(bg, "lobby", tc.want, newFakePeer())
 			require.NoError(t, err)
 			if tc.got == "guest-" {
 				assert.Regexp(t, regexp.MustCompile(`^guest-\d{4}$`), c.name)
@@ -124,16 +139,16 @@ func TestHubNames(t *testing.T) {
 		})
 	}
 	t.Run("taken in another room", func(t *testing.T) {
-		c, _, err := h.join("other", "alice", newFakePeer())
+		c, _, err := h.join(bg, "other", "alice", newFakePeer())
 		require.NoError(t, err)
 		assert.Equal(t, "alice", c.name)
 	})
 	t.Run("suffix keeps the limit", func(t *testing.T) {
-		h := newHub(discard)
+		h := newHub(discard, NewLocalBus())
 		name := strings.Repeat("é", maxNameRunes)
 		var last string
 		for range 12 {
-			c, _, err := h.join("r", name, newFakePeer())
+			c, _, err := h.join(bg, "r", name, newFakePeer())
 			require.NoError(t, err)
 			last = c.name
 			assert.LessOrEqual(t, utf8.RuneCountInString(c.name), maxNameRunes)
@@ -144,22 +159,22 @@ func TestHubNames(t *testing.T) {
 
 func TestHubBroadcast(t *testing.T) {
 	decode := decoder(t)
-	h := newHub(discard)
+	h := newHub(discard, NewLocalBus())
 
-	alice, first, err := h.join("lobby", "alice", newFakePeer())
+	alice, first, err := h.join(bg, "lobby", "alice", newFakePeer())
 	require.NoError(t, err)
 	require.Len(t, first, 2)
 	assert.Equal(t, event{Type: "welcome", Name: "alice", Room: "lobby", Members: []string{"alice"}}, decode(first[0]))
 	assert.Equal(t, event{Type: "history", Messages: []event{}}, decode(first[1]))
 	assertNothingQueued(t, alice)
 
-	bob, first, err := h.join("lobby", "bob", newFakePeer())
+	bob, first, err := h.join(bg, "lobby", "bob", newFakePeer())
 	require.NoError(t, err)
 	assert.Equal(t, event{Type: "welcome", Name: "bob", Room: "lobby", Members: []string{"alice", "bob"}}, decode(first[0]))
 	assert.Equal(t, event{Type: "join", Name: "bob"}, next(t, decode, alice))
 	assertNothingQueued(t, bob)
 
-	carol, _, err := h.join("elsewhere", "carol", newFakePeer())
+	carol, _, err := h.join(bg, "elsewhere", "carol", newFakePeer())
 	require.NoError(t, err)
 
 	h.say(alice, "hi bob")
@@ -184,16 +199,16 @@ func TestHubBroadcast(t *testing.T) {
 	h.leave(bob)
 	assertNothingQueued(t, alice)
 	assertNothingQueued(t, bob)
-	assert.Equal(t, []roomInfo{{"elsewhere", 1}, {"lobby", 1}}, h.list())
+	assert.Equal(t, []RoomInfo{{"elsewhere", 1}, {"lobby", 1}}, h.list())
 }
 
 func TestHubHistory(t *testing.T) {
 	decode := decoder(t)
-	h := newHub(discard)
+	h := newHub(discard, NewLocalBus())
 	for i := range 60 {
-		require.NoError(t, h.post("hist", "bot", fmt.Sprint("message ", i)))
+		require.NoError(t, h.post(bg, "hist", "bot", fmt.Sprint("message ", i)))
 	}
-	alice, first, err := h.join("hist", "alice", newFakePeer())
+	alice, first, err := h.join(bg, "hist", "alice", newFakePeer())
 	require.NoError(t, err)
 	history := decode(first[1])
 	require.Len(t, history.Messages, historyLen)
@@ -203,11 +218,11 @@ func TestHubHistory(t *testing.T) {
 		assert.Equal(t, fmt.Sprint("message ", i+10), m.Text)
 	}
 
-	_, again, err := h.join("hist", "bob", newFakePeer())
+	_, again, err := h.join(bg, "hist", "bob", newFakePeer())
 	require.NoError(t, err)
 	assert.Same(t, first[1], again[1], "newcomers between two messages share the history")
 	h.say(alice, "one more")
-	_, later, err := h.join("hist", "carol", newFakePeer())
+	_, later, err := h.join(bg, "hist", "carol", newFakePeer())
 	require.NoError(t, err)
 	require.NotSame(t, first[1], later[1])
 	history = decode(later[1])
@@ -218,13 +233,13 @@ func TestHubHistory(t *testing.T) {
 
 func TestHubDropsSlowClient(t *testing.T) {
 	decode := decoder(t)
-	h := newHub(discard)
-	alice, _, err := h.join("lobby", "alice", newFakePeer())
+	h := newHub(discard, NewLocalBus())
+	alice, _, err := h.join(bg, "lobby", "alice", newFakePeer())
 	require.NoError(t, err)
 	peers := []*fakePeer{newFakePeer(), newFakePeer()}
-	slow1, _, err := h.join("lobby", "slow1", peers[0])
+	slow1, _, err := h.join(bg, "lobby", "slow1", peers[0])
 	require.NoError(t, err)
-	slow2, _, err := h.join("lobby", "slow2", peers[1])
+	slow2, _, err := h.join(bg, "lobby", "slow2", peers[1])
 	require.NoError(t, err)
 	assert.Equal(t, "slow1", next(t, decode, alice).Name)
 	assert.Equal(t, "slow2", next(t, decode, alice).Name)
@@ -232,7 +247,7 @@ func TestHubDropsSlowClient(t *testing.T) {
 	// The slow ones' writers never take anything: their queues fill, while
 	// alice's is emptied as she reads. slow1 has one more, slow2's join.
 	for i := range sendQueueLen - 1 {
-		require.NoError(t, h.post("lobby", "bot", fmt.Sprint(i)))
+		require.NoError(t, h.post(bg, "lobby", "bot", fmt.Sprint(i)))
 		assert.Equal(t, fmt.Sprint(i), next(t, decode, alice).Text)
 	}
 	assert.Len(t, slow1.send, sendQueueLen)
@@ -240,7 +255,7 @@ func TestHubDropsSlowClient(t *testing.T) {
 
 	// The next message drops slow1; the notice that slow1 left fills
 	// slow2's queue, so slow2 is dropped too.
-	require.NoError(t, h.post("lobby", "bot", "one too many"))
+	require.NoError(t, h.post(bg, "lobby", "bot", "one too many"))
 	assert.Equal(t, "one too many", next(t, decode, alice).Text)
 	assert.Equal(t, event{Type: "leave", Name: "slow1"}, next(t, decode, alice))
 	assert.Equal(t, event{Type: "leave", Name: "slow2"}, next(t, decode, alice))
@@ -259,10 +274,10 @@ func TestHubDropsSlowClient(t *testing.T) {
 		h.leave(c) // the handler's leave changes nothing now
 	}
 	assertNothingQueued(t, alice)
-	assert.Equal(t, []roomInfo{{"lobby", 1}}, h.list())
+	assert.Equal(t, []RoomInfo{{"lobby", 1}}, h.list())
 
 	t.Run("by an error reply", func(t *testing.T) {
-		bob, _, err := h.join("lobby", "bob", newFakePeer())
+		bob, _, err := h.join(bg, "lobby", "bob", newFakePeer())
 		require.NoError(t, err)
 		assert.Equal(t, "bob", next(t, decode, alice).Name)
 		for range sendQueueLen + 1 {
@@ -270,61 +285,69 @@ func TestHubDropsSlowClient(t *testing.T) {
 		}
 		assert.Equal(t, event{Type: "leave", Name: "alice"}, next(t, decode, bob))
 		alice.bg.Wait()
-		assert.Equal(t, []roomInfo{{"lobby", 1}}, h.list())
+		h.leave(alice)
+		assertNothingQueued(t, bob)
+		assert.Equal(t, []RoomInfo{{"lobby", 1}}, h.list())
 	})
 }
 
+// TestHubRoomLifetime: a room is followed while it has members here; the
+// local bus keeps the history of a room without members, for at most
+// maxIdle such rooms.
 func TestHubRoomLifetime(t *testing.T) {
-	h := newHub(discard)
-	h.maxIdle = 2
-	rooms := func() []string {
+	b := NewLocalBus()
+	b.maxIdle = 2
+	h := newHub(discard, b)
+	followed := func() []string {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		var names []string
-		for n := range h.rooms {
-			names = append(names, n)
-		}
-		return names
+		return slices.Collect(maps.Keys(h.rooms))
+	}
+	kept := func() []string {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return slices.Collect(maps.Keys(b.rooms))
 	}
 
 	t.Run("a room without members or history is removed", func(t *testing.T) {
-		c, _, err := h.join("quiet", "alice", newFakePeer())
+		c, _, err := h.join(bg, "quiet", "alice", newFakePeer())
 		require.NoError(t, err)
-		assert.Equal(t, []string{"quiet"}, rooms())
+		assert.Equal(t, []string{"quiet"}, followed())
+		assert.Equal(t, []string{"quiet"}, kept())
 		h.leave(c)
-		assert.Empty(t, rooms())
-		assert.Equal(t, []roomInfo{}, h.list())
+		assert.Empty(t, followed())
+		assert.Empty(t, kept())
+		assert.Equal(t, []RoomInfo{}, h.list())
 	})
 	t.Run("one with history is kept, unlisted", func(t *testing.T) {
-		c, _, err := h.join("talky", "alice", newFakePeer())
+		c, _, err := h.join(bg, "talky", "alice", newFakePeer())
 		require.NoError(t, err)
 		h.say(c, "remember me")
 		h.leave(c)
-		assert.Equal(t, []string{"talky"}, rooms())
-		assert.Equal(t, []roomInfo{}, h.list())
-		assert.Equal(t, 1, h.idleRooms)
+		assert.Empty(t, followed())
+		assert.Equal(t, []string{"talky"}, kept())
+		assert.Equal(t, []RoomInfo{}, h.list())
 	})
 	t.Run("the rooms idle longest are forgotten", func(t *testing.T) {
-		require.NoError(t, h.post("second", "bot", "x"))
-		for t0 := time.Now(); !time.Now().After(t0); { // lastActive must differ
+		require.NoError(t, h.post(bg, "second", "bot", "x"))
+		for t0 := time.Now(); !time.Now().After(t0); { // lastUsed must differ
 		}
-		require.NoError(t, h.post("third", "bot", "x"))
-		assert.ElementsMatch(t, []string{"second", "third"}, rooms())
-		c, first, err := h.join("second", "alice", newFakePeer())
+		require.NoError(t, h.post(bg, "third", "bot", "x"))
+		assert.ElementsMatch(t, []string{"second", "third"}, kept())
+		c, first, err := h.join(bg, "second", "alice", newFakePeer())
 		require.NoError(t, err)
-		assert.Same(t, h.rooms["second"].replay, first[1])
-		assert.Equal(t, 1, h.idleRooms)
+		assert.Len(t, decoder(t)(first[1]).Messages, 1)
 		h.leave(c)
-		assert.Equal(t, 2, h.idleRooms)
+		assert.ElementsMatch(t, []string{"second", "third"}, kept())
 	})
 }
 
 func TestHubShutdown(t *testing.T) {
-	h := newHub(discard)
+	h := newHub(discard, NewLocalBus())
 	peers := []*fakePeer{newFakePeer(), newFakePeer()}
 	var clients []*client
 	for i, p := range peers {
-		c, _, err := h.join(fmt.Sprint("room", i), "alice", p)
+		c, _, err := h.join(bg, fmt.Sprint("room", i), "alice", p)
 		require.NoError(t, err)
 		clients = append(clients, c)
 	}
@@ -335,10 +358,10 @@ func TestHubShutdown(t *testing.T) {
 		assert.True(t, clients[i].stopped)
 		h.leave(clients[i])
 	}
-	_, _, err := h.join("lobby", "late", newFakePeer())
+	_, _, err := h.join(bg, "lobby", "late", newFakePeer())
 	assert.ErrorIs(t, err, errShuttingDown)
-	assert.ErrorIs(t, h.post("lobby", "bot", "x"), errShuttingDown)
-	assert.Equal(t, []roomInfo{}, h.list())
+	assert.ErrorIs(t, h.post(bg, "lobby", "bot", "x"), errShuttingDown)
+	assert.Equal(t, []RoomInfo{}, h.list())
 }
 
 func TestValidation(t *testing.T) {
@@ -442,4 +465,81 @@ func TestValidation(t *testing.T) {
 			assert.Equal(t, tc.err, err, tc.in)
 		}
 	})
+}
+
+// TestHubsShareABus: two hubs on one bus are two servers of one chat:
+// names are unique across them, each one's members see the other's
+// arrivals, messages and departures, and a newcomer's welcome lists
+// everyone.
+func TestHubsShareABus(t *testing.T) {
+	decode := decoder(t)
+	b := NewLocalBus()
+	h1, h2 := newHub(discard, b), newHub(discard, b)
+
+	alice, _, err := h1.join(bg, "lobby", "alice", newFakePeer())
+	require.NoError(t, err)
+	bob, first, err := h2.join(bg, "lobby", "Alice", newFakePeer())
+	require.NoError(t, err)
+	assert.Equal(t, "Alice-2", bob.name, "names are unique across servers")
+	assert.Equal(t, []string{"Alice-2", "alice"}, decode(first[0]).Members)
+	assert.Equal(t, event{Type: "join", Name: "Alice-2"}, next(t, decode, alice))
+	assertNothingQueued(t, bob)
+
+	h2.say(bob, "hello from h2")
+	for _, c := range []*client{alice, bob} {
+		assert.Equal(t, "hello from h2", next(t, decode, c).Text)
+	}
+	require.NoError(t, h1.post(bg, "lobby", "bot", "posted on h1"))
+	for _, c := range []*client{alice, bob} {
+		assert.Equal(t, "posted on h1", next(t, decode, c).Text)
+	}
+	assert.ErrorIs(t, h2.post(bg, "lobby", "ALICE", "x"), ErrNameTaken, "a member on the other server has the name")
+
+	_, first, err = h2.join(bg, "lobby", "carol", newFakePeer())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Alice-2", "alice", "carol"}, decode(first[0]).Members)
+	assert.Len(t, decode(first[1]).Messages, 2)
+	assert.Equal(t, "carol", next(t, decode, alice).Name)
+	assert.Equal(t, "carol", next(t, decode, bob).Name)
+
+	h1.leave(alice)
+	assert.Equal(t, event{Type: "leave", Name: "alice"}, next(t, decode, bob))
+	assert.Equal(t, []RoomInfo{{"lobby", 2}}, h2.list())
+}
+
+// failingBus is a LocalBus whose Publish fails, as a bus cut off from its
+// backbone does.
+type failingBus struct{ *LocalBus }
+
+func (failingBus) Publish(context.Context, string, []byte) error {
+	return errors.New("backbone unreachable")
+}
+
+// TestHubPublishFails: a message the bus did not take is not lost in
+// silence: its sender is told.
+func TestHubPublishFails(t *testing.T) {
+	decode := decoder(t)
+	h := newHub(discard, failingBus{NewLocalBus()})
+	alice, _, err := h.join(bg, "lobby", "alice", newFakePeer())
+	require.NoError(t, err)
+	h.say(alice, "into the void")
+	assert.Equal(t, event{Type: "error", Text: errNotSent}, next(t, decode, alice))
+	assert.Error(t, h.post(bg, "lobby", "bot", "x"))
+}
+
+// TestHubBusDeliversGarbage: what comes from the bus is checked like
+// anything from the network; what is not a chat message is dropped.
+func TestHubBusDeliversGarbage(t *testing.T) {
+	decode := decoder(t)
+	b := NewLocalBus()
+	h := newHub(discard, b)
+	alice, _, err := h.join(bg, "lobby", "alice", newFakePeer())
+	require.NoError(t, err)
+	for _, msg := range []string{"\xff\xfe", "not json", `{"type":"join","name":"x"}`, `{"type":"message","name":"x","text":""}`, `{"type":"message","text":"no name"}`} {
+		require.NoError(t, b.Publish(bg, "lobby", []byte(msg)))
+	}
+	require.NoError(t, b.Publish(bg, "lobby", bytes.Repeat([]byte(" "), maxEvent+1)))
+	assertNothingQueued(t, alice)
+	require.NoError(t, b.Publish(bg, "lobby", []byte(`{"type":"message","name":"x","text":"fine"}`)))
+	assert.Equal(t, "fine", next(t, decode, alice).Text)
 }

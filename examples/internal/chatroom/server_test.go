@@ -1,4 +1,4 @@
-package main
+package chatroom
 
 import (
 	"context"
@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/db7c6739/ws/examples/internal/fair"
-	"github.com/db7c6739/ws/examples/internal/graceful"
 	"github.com/db7c6739/ws/wsproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,21 +33,21 @@ type testChat struct {
 
 // unlimited lifts the budgets of clients and of the API, for tests that
 // send more than a person would.
-func unlimited(s *server) {
+func unlimited(s *Server) {
 	s.limits = fair.Limits{}
 	s.apiBudget = fair.New(fair.Limits{})
 }
 
-func startChat(t *testing.T, tweaks ...func(*server)) *testChat {
+func startChat(t *testing.T, tweaks ...func(*Server)) *testChat {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	s := newServer(discard, graceful.Heartbeat{})
+	s := New(Options{Log: discard})
 	for _, tweak := range tweaks {
 		tweak(s)
 	}
-	go func() { served <- serve(ctx, ln, s) }()
+	go func() { served <- s.Serve(ctx, ln) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
@@ -430,9 +429,9 @@ func TestChatSlowClientDropped(t *testing.T) {
 	assert.Equal(t, wsproto.ClosePolicyViolation, ce.Code)
 	assert.Equal(t, "too slow: send queue full", ce.Reason)
 
-	var rooms []roomInfo
+	var rooms []RoomInfo
 	getJSON(t, ts.http+"/api/rooms", &rooms)
-	assert.Equal(t, []roomInfo{{"flood", 1}}, rooms)
+	assert.Equal(t, []RoomInfo{{"flood", 1}}, rooms)
 }
 
 func getJSON(t *testing.T, url string, v any) {
@@ -452,15 +451,15 @@ func TestChatAPI(t *testing.T) {
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	defer client.CloseIdleConnections()
 
-	var rooms []roomInfo
+	var rooms []RoomInfo
 	getJSON(t, ts.http+"/api/rooms", &rooms)
-	assert.Equal(t, []roomInfo{}, rooms)
+	assert.Equal(t, []RoomInfo{}, rooms)
 
 	alice, _, _ := ts.join(t, "b-room", "alice")
 	ts.join(t, "b-room", "bob")
 	ts.join(t, "a-room", "carol")
 	getJSON(t, ts.http+"/api/rooms", &rooms)
-	assert.Equal(t, []roomInfo{{"a-room", 1}, {"b-room", 2}}, rooms)
+	assert.Equal(t, []RoomInfo{{"a-room", 1}, {"b-room", 2}}, rooms)
 	assert.Equal(t, "join", readEvent(t, alice).Type)
 
 	t.Run("post", func(t *testing.T) {
@@ -520,7 +519,7 @@ func TestChatAPI(t *testing.T) {
 	t.Run("into a room without members", func(t *testing.T) {
 		assert.Equal(t, http.StatusAccepted, ts.post(t, client, "later", `{"text":"for whoever comes"}`).StatusCode)
 		getJSON(t, ts.http+"/api/rooms", &rooms)
-		assert.Equal(t, []roomInfo{{"a-room", 1}, {"b-room", 2}}, rooms, "only rooms with members are listed")
+		assert.Equal(t, []RoomInfo{{"a-room", 1}, {"b-room", 2}}, rooms, "only rooms with members are listed")
 		_, _, history := ts.join(t, "later", "dave")
 		require.Len(t, history.Messages, 1)
 		assert.Equal(t, "for whoever comes", history.Messages[0].Text)

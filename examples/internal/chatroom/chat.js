@@ -14,7 +14,8 @@
   // ?name= of this page's URL is passed on; without it the server picks one.
   const name = (new URLSearchParams(location.search).get("name") || "").trim();
   const nameQuery = name ? "?name=" + encodeURIComponent(name) : "";
-  const ws = new WebSocket((location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + location.pathname + '/ws' + nameQuery);
+  const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + location.pathname + '/ws' + nameQuery;
+  let ws = null;
 
   const members = new Set();
   function showMembers() {
@@ -54,7 +55,22 @@
     append(li);
   }
 
-  ws.onmessage = (e) => {
+  // A connection that ends for a reason that may pass (the server went
+  // away, the network broke, the chat was unavailable) is opened again, to
+  // the same URL, after a delay that doubles from half a second up to 10
+  // seconds, with jitter so that the members of a server that died do not
+  // all come back at once. One refused for good (1000, 1008, 1009, 1011)
+  // is not.
+  const final = new Set([1000, 1008, 1009, 1011]);
+  let failures = 0;
+
+  function connect() {
+    ws = new WebSocket(url);
+    ws.onmessage = onMessage;
+    ws.onclose = onClose;
+  }
+
+  function onMessage(e) {
     let m;
     try {
       m = JSON.parse(e.data);
@@ -63,12 +79,18 @@
     }
     switch (m.type) {
       case "welcome":
+        failures = 0;
         me.textContent = m.name;
+        members.clear();
         for (const n of m.members || []) members.add(n);
         showMembers();
         status.textContent = "open";
+        status.title = "";
+        input.disabled = sendButton.disabled = false;
         break;
       case "history":
+        // After a reconnection the history replaces what was shown.
+        list.replaceChildren();
         for (const h of m.messages || []) showMessage(h);
         break;
       case "message":
@@ -88,14 +110,21 @@
         showLine("error", m.text);
         break;
     }
-  };
-  ws.onclose = (e) => {
-    status.textContent = "closed (" + e.code + ")";
+  }
+
+  function onClose(e) {
     status.title = e.reason;
     input.disabled = sendButton.disabled = true;
     members.clear();
     showMembers();
-  };
+    if (final.has(e.code)) {
+      status.textContent = "closed (" + e.code + ")";
+      return;
+    }
+    const delay = Math.min(10000, 500 * 2 ** failures++) * (0.5 + Math.random() / 2);
+    status.textContent = "closed (" + e.code + "), reconnecting in " + (delay / 1000).toFixed(1) + " s";
+    setTimeout(connect, delay);
+  }
 
   function send() {
     const text = input.value;
@@ -105,6 +134,7 @@
     input.focus();
   }
   sendButton.addEventListener("click", send);
+  connect();
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.isComposing) {
       e.preventDefault();

@@ -1,4 +1,4 @@
-package main
+package chatroom
 
 import (
 	"context"
@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/db7c6739/ws/examples/internal/fair"
 	"github.com/db7c6739/ws/examples/internal/graceful"
@@ -26,22 +28,43 @@ var (
 // and nothing else: no script a peer could smuggle in would run.
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'"
 
-// server is the chat's HTTP side: the page, the WebSocket endpoint and the
-// API, in front of a hub.
-type server struct {
-	log    *slog.Logger
-	hub    *hub
-	opts   *wsproto.UpgradeOptions
-	limits fair.Limits // each WebSocket client's budget
+// Options configures a Server; the zero value is a chat in one process.
+type Options struct {
+	// Log receives the server's log; nil discards it.
+	Log *slog.Logger
+	// Heartbeat is applied to every connection: a member whose network
+	// vanished is dropped, and leaves the room.
+	Heartbeat graceful.Heartbeat
+	// Bus carries the rooms between the servers that share them; nil is
+	// a NewLocalBus, for a chat in this process alone.
+	Bus Bus
+	// PresenceRefresh is how often Serve refreshes the claims of its
+	// members' names, for a Bus whose claims expire; zero never does.
+	PresenceRefresh time.Duration
+}
+
+// Server is a chat's HTTP side: the page, the WebSocket endpoint and the
+// API, in front of a hub of the rooms that have members on it.
+type Server struct {
+	log     *slog.Logger
+	hub     *hub
+	opts    *wsproto.UpgradeOptions
+	limits  fair.Limits // each WebSocket client's budget
+	refresh time.Duration
 
 	apiMu     sync.Mutex
 	apiBudget *fair.Budget // the HTTP API's, shared by all its callers
 }
 
-// newServer returns a chat whose connections have the heartbeat hb: a
-// member whose network vanished is dropped, and leaves the room.
-func newServer(log *slog.Logger, hb graceful.Heartbeat) *server {
-	s := &server{log: log, hub: newHub(log), limits: fair.Default, opts: &wsproto.UpgradeOptions{
+// New returns a chat server.
+func New(o Options) *Server {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Bus == nil {
+		o.Bus = NewLocalBus()
+	}
+	s := &Server{log: o.Log, hub: newHub(o.Log, o.Bus), limits: fair.Default, refresh: o.PresenceRefresh, opts: &wsproto.UpgradeOptions{
 		ReadLimit: maxInbound,
 		// A compressor without context takeover starts afresh with every
 		// message, so a message compresses to the same bytes for every
@@ -51,12 +74,41 @@ func newServer(log *slog.Logger, hb graceful.Heartbeat) *server {
 		// have to compress every message again.
 		Compression: &wsproto.CompressionOptions{ServerNoContextTakeover: true},
 	}}
-	hb.Apply(s.opts)
+	o.Heartbeat.Apply(s.opts)
 	s.apiBudget = fair.New(fair.Default)
 	return s
 }
 
-func (s *server) routes() http.Handler {
+// Serve runs the chat on ln until ctx ends, then closes every connection
+// with 1001 going away and returns once all have ended.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.refresh > 0 {
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.hub.keepPresent(rctx, s.refresh)
+		}()
+		defer func() { stop(); <-done }()
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	return graceful.Serve(ctx, srv, ln, func() {
+		s.log.Info("shutting down")
+		// A member that does not answer the close within the grace is
+		// cut, so that no peer can hold the shutdown.
+		peers := s.hub.shutdown()
+		cut := time.AfterFunc(graceful.CloseGrace, func() {
+			for _, p := range peers {
+				_ = p.CloseNow()
+			}
+		})
+		s.hub.wait()
+		cut.Stop()
+	})
+}
+
+// Handler returns the chat's routes.
+func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		target := "/chats/lobby"
@@ -73,7 +125,7 @@ func (s *server) routes() http.Handler {
 	return mux
 }
 
-func (s *server) page(w http.ResponseWriter, r *http.Request) {
+func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	if !validRoom(r.PathValue("room")) {
 		http.NotFound(w, r)
 		return
@@ -85,7 +137,7 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(indexHTML)
 }
 
-func (s *server) script(w http.ResponseWriter, r *http.Request) {
+func (s *Server) script(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(chatJS)
@@ -95,7 +147,7 @@ func (s *server) script(w http.ResponseWriter, r *http.Request) {
 // goroutine of its own, letting net/http's goroutine for the request end:
 // an idle member costs a quarter of what it would if served here (see
 // wsproto.Handler).
-func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
+func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	roomName := r.PathValue("room")
 	if !validRoom(roomName) {
 		http.NotFound(w, r)
@@ -118,16 +170,26 @@ func (s *server) websocket(w http.ResponseWriter, r *http.Request) {
 
 // member serves one member of a room: this goroutine reads, a writer
 // goroutine writes what the hub queues.
-func (s *server) member(conn *wsproto.Conn, r *http.Request, roomName string) {
+func (s *Server) member(conn *wsproto.Conn, r *http.Request, roomName string) {
 	defer conn.CloseNow()
 	name := r.URL.Query().Get("name")
 	if err := checkName(name); err != nil {
 		graceful.Close(conn, wsproto.ClosePolicyViolation, err.Error())
 		return
 	}
-	c, first, err := s.hub.join(roomName, name, conn)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), busTimeout)
+	c, first, err := s.hub.join(ctx, roomName, name, conn)
+	cancel()
+	switch {
+	case errors.Is(err, errShuttingDown):
 		graceful.CloseAll([]*wsproto.Conn{conn}, func() {})
+		return
+	case errors.Is(err, errNoName):
+		graceful.Close(conn, wsproto.ClosePolicyViolation, err.Error())
+		return
+	case err != nil:
+		s.log.Warn("join failed", "room", roomName, "err", err)
+		graceful.Close(conn, wsproto.CloseTryAgainLater, "the chat is unavailable; try again")
 		return
 	}
 	log := s.log.With("room", roomName, "name", c.name, "remote", r.RemoteAddr)
@@ -144,7 +206,7 @@ func (s *server) member(conn *wsproto.Conn, r *http.Request, roomName string) {
 // Each message is paid for from the client's budget before the next is
 // read, so that a client sending more than its share is slowed down, by
 // TCP's backpressure, and the others are not.
-func (s *server) read(conn *wsproto.Conn, c *client) error {
+func (s *Server) read(conn *wsproto.Conn, c *client) error {
 	budget := fair.New(s.limits)
 	var buf []byte
 	for {
@@ -165,9 +227,17 @@ func (s *server) read(conn *wsproto.Conn, c *client) error {
 	}
 }
 
-func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listRooms(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), busTimeout)
+	defer cancel()
+	rooms, err := s.hub.bus.Rooms(ctx)
+	if err != nil {
+		s.log.Warn("listing rooms", "err", err)
+		http.Error(w, "the chat is unavailable; try again", http.StatusServiceUnavailable)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(encode(s.hub.list()))
+	_, _ = w.Write(encode(rooms))
 }
 
 // postMessage posts {"name":...,"text":...} into a room: 202 Accepted, 400
@@ -177,7 +247,7 @@ func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
 // fair.Default) is spent. The message goes out marked as posted through the API
 // ("via":"api"), and the page shows it so: no one can speak as a member,
 // present or not.
-func (s *server) postMessage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	roomName := r.PathValue("room")
 	if !validRoom(roomName) {
 		http.NotFound(w, r)
@@ -221,13 +291,19 @@ func (s *server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "api"
 	}
-	switch err := s.hub.post(roomName, name, m.Text); err {
-	case nil:
-	case errNameTaken:
+	ctx, cancel := context.WithTimeout(r.Context(), busTimeout)
+	defer cancel()
+	switch err := s.hub.post(ctx, roomName, name, m.Text); {
+	case err == nil:
+	case errors.Is(err, ErrNameTaken):
 		http.Error(w, err.Error(), http.StatusConflict)
 		return
-	default:
+	case errors.Is(err, errShuttingDown):
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	default:
+		s.log.Warn("post failed", "room", roomName, "err", err)
+		http.Error(w, errNotSent, http.StatusServiceUnavailable)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)

@@ -1,4 +1,4 @@
-package main
+package chatroom
 
 import (
 	"bytes"
@@ -170,6 +170,13 @@ func parseClientMessage(typ wsproto.MessageType, p []byte) (string, error) {
 		return "", err
 	}
 	return m.Text, nil
+}
+
+// isMessageEvent reports whether msg is a chat message event as the hub
+// writes them: {"type":"message"} with a name and a valid text.
+func isMessageEvent(msg []byte) bool {
+	var ev chatEvent
+	return json.Unmarshal(msg, &ev) == nil && ev.Type == "message" && ev.Name != "" && checkText(ev.Text) == nil
 }
 
 // encode marshals v as JSON without encoding/json's HTML escaping, so that a
