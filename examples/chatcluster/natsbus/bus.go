@@ -4,20 +4,20 @@
 //   - a room's chat messages go to the subject chat.msg.<room>, kept in the
 //     JetStream stream CHAT, the last HistoryLen of each room, so that a
 //     newcomer on any process sees them and a restart loses nothing;
-//   - its events (joins, leaves) go to chat.event.<room>, not kept;
 //   - who is in which room is in the key-value bucket chat-presence, one
 //     key per room and member name, created only if absent (names are
 //     unique in a room across processes) and expiring PresenceTTL after
 //     its process last refreshed it (the members of a process that died
-//     disappear).
+//     disappear); watchers of a room see arrivals and departures,
+//     expiries included.
 //
 // Room names are ASCII letters, digits, '-' and '_' (they are NATS subject
 // tokens and key-value keys); any other is refused with ErrBadRoom.
 //
-// Each Follow is a JetStream consumer of its own, with its heartbeats: a
-// process with many rooms would rather follow them all with one. The
-// stream and the bucket take the Options of the process that started
-// last.
+// Bus is a chatroom.Bus. Each Follow and each Watch is a JetStream
+// ordered consumer of its own: a process follows only the rooms that have
+// members on it. The stream and the bucket take the Options of the
+// process that started last.
 package natsbus
 
 import (
@@ -25,9 +25,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/chatroom"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -36,23 +39,27 @@ import (
 const (
 	DefaultHistoryLen  = 50
 	DefaultPresenceTTL = 30 * time.Second
+	DefaultMaxBytes    = 256 << 20
 )
+
+// maxMsgSize bounds a message in the stream: more than a chat message can
+// take.
+const maxMsgSize = 128 << 10
 
 const (
 	streamName  = "CHAT"
 	msgPrefix   = "chat.msg."
-	eventPrefix = "chat.event."
 	bucketName  = "chat-presence"
 )
 
 var (
 	// ErrNameTaken is returned by Claim for a name a member of the room
 	// holds, on any process.
-	ErrNameTaken = errors.New("natsbus: a member of the room has this name")
+	ErrNameTaken = chatroom.ErrNameTaken
 	// ErrClaimLost is returned by Refresh and Release for a claim that is
 	// no longer this process's: it expired (the process was cut off from
 	// NATS for longer than PresenceTTL), and maybe another took the name.
-	ErrClaimLost = errors.New("natsbus: the claim expired")
+	ErrClaimLost = chatroom.ErrClaimLost
 	// ErrBadRoom is returned for a room name that is not ASCII letters,
 	// digits, '-' and '_'.
 	ErrBadRoom = errors.New("natsbus: room names are ASCII letters, digits, '-' and '_'")
@@ -78,6 +85,8 @@ type Options struct {
 	// PresenceTTL is how long a member's presence lasts without a
 	// Refresh: a process refreshes its members more often than that.
 	PresenceTTL time.Duration
+	// MaxBytes bounds the stream of every room's messages.
+	MaxBytes int64
 }
 
 // Bus is one process's connection to the chat's rooms. Its methods may be
@@ -98,6 +107,9 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Bus, error) {
 	if opts.PresenceTTL <= 0 {
 		opts.PresenceTTL = DefaultPresenceTTL
 	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: %w", err)
@@ -106,8 +118,12 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Bus, error) {
 		Name:              streamName,
 		Subjects:          []string{msgPrefix + "*"},
 		MaxMsgsPerSubject: int64(opts.HistoryLen),
-		Storage:           jetstream.FileStorage,
-		Discard:           jetstream.DiscardOld,
+		// Rooms are as many as callers make up: the stream's size is
+		// bounded too, dropping the oldest messages of any room.
+		MaxBytes:   opts.MaxBytes,
+		MaxMsgSize: maxMsgSize,
+		Storage:    jetstream.FileStorage,
+		Discard:    jetstream.DiscardOld,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: stream %s: %w", streamName, err)
@@ -116,6 +132,9 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Bus, error) {
 		Bucket:  bucketName,
 		TTL:     opts.PresenceTTL,
 		Storage: jetstream.FileStorage,
+		// A key that expires leaves a marker, so that watchers see the
+		// member leave; the marker itself goes after a while.
+		LimitMarkerTTL: opts.PresenceTTL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: bucket %s: %w", bucketName, err)
@@ -203,31 +222,6 @@ func (b *Bus) Follow(ctx context.Context, room string, deliver func(msg []byte))
 	}
 }
 
-// Notify sends an event of room (a join, a leave) to its listeners on
-// every process, now; it is not kept.
-func (b *Bus) Notify(room string, event []byte) error {
-	if err := checkRoom(room); err != nil {
-		return err
-	}
-	if err := b.nc.Publish(eventPrefix+room, event); err != nil {
-		return fmt.Errorf("natsbus: notify %s: %w", room, err)
-	}
-	return nil
-}
-
-// Listen calls deliver with each event of room notified from now on, until
-// stop is called.
-func (b *Bus) Listen(room string, deliver func(event []byte)) (stop func(), err error) {
-	if err := checkRoom(room); err != nil {
-		return nil, err
-	}
-	sub, err := b.nc.Subscribe(eventPrefix+room, func(m *nats.Msg) { deliver(m.Data) })
-	if err != nil {
-		return nil, fmt.Errorf("natsbus: listen %s: %w", room, err)
-	}
-	return func() { _ = sub.Unsubscribe() }, nil
-}
-
 // presenceKey is the bucket's key for a member of room whose name has the
 // given key (its case-folded form, say): the room, a dot, and the key in
 // hexadecimal, which keys of any script allow.
@@ -285,34 +279,113 @@ func (b *Bus) Release(ctx context.Context, room, key string, rev uint64) error {
 	return nil
 }
 
-// Members returns the names present in room, on every process, in no
-// particular order.
-func (b *Bus) Members(ctx context.Context, room string) ([]string, error) {
+// Present reports whether a member of room holds key, on any process.
+func (b *Bus) Present(ctx context.Context, room, key string) (bool, error) {
+	if err := checkRoom(room); err != nil {
+		return false, err
+	}
+	switch _, err := b.kv.Get(ctx, presenceKey(room, key)); {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("natsbus: present: %w", err)
+	}
+	return true, nil
+}
+
+// Watch calls change for each member present in room, on every process,
+// then for each arrival and departure (a release, or an expiry: the
+// bucket marks those) until stop is called, one at a time, on a goroutine
+// of its own. A departure carries no name. It returns once the members
+// present have been reported; ctx bounds that wait. Across reconnections
+// to NATS it goes on from where it left off. stop returns once no change
+// call is running or to come; it must not be called from change.
+func (b *Bus) Watch(ctx context.Context, room string, change func(key, name string, present bool)) (stop func(), err error) {
 	if err := checkRoom(room); err != nil {
 		return nil, err
 	}
-	w, err := b.kv.WatchFiltered(ctx, []string{room + ".*"}, jetstream.IgnoreDeletes())
+	// The watch outlives ctx, which bounds only the wait for the members
+	// present: the client's ordered consumer recreates itself after a
+	// reconnection with the context it was given.
+	w, err := b.kv.WatchFiltered(context.Background(), []string{room + ".*"})
 	if err != nil {
-		return nil, fmt.Errorf("natsbus: members: %w", err)
+		return nil, fmt.Errorf("natsbus: watch %s: %w", room, err)
 	}
-	defer w.Stop()
-	byKey := map[string]string{}
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, errors.New("natsbus: members: the watch ended (connection closed)")
+	var (
+		caughtUp = make(chan struct{})
+		quit     = make(chan struct{})
+		done     = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		for {
+			var e jetstream.KeyValueEntry
+			select {
+			case <-quit:
+				return
+			case e = <-w.Updates():
 			}
-			if e == nil { // the present values are all in
-				names := make([]string, 0, len(byKey))
-				for _, n := range byKey {
-					names = append(names, n)
+			if e == nil {
+				select {
+				case <-caughtUp:
+				default:
+					close(caughtUp)
 				}
-				return names, nil
+				continue
 			}
-			byKey[e.Key()] = string(e.Value())
-		case <-ctx.Done():
-			return nil, fmt.Errorf("natsbus: members: %w", ctx.Err())
+			key, err := memberKey(room, e.Key())
+			if err != nil {
+				continue // not one of ours
+			}
+			if e.Operation() == jetstream.KeyValuePut {
+				change(key, string(e.Value()), true)
+			} else {
+				change(key, "", false)
+			}
 		}
+	}()
+	stop = func() {
+		_ = w.Stop()
+		close(quit)
+		<-done
+	}
+	select {
+	case <-caughtUp:
+		return stop, nil
+	case <-ctx.Done():
+		stop()
+		return nil, fmt.Errorf("natsbus: watch %s: %w", room, ctx.Err())
 	}
 }
+
+// memberKey returns the member's key in a bucket key of room.
+func memberKey(room, bucketKey string) (string, error) {
+	k, err := hex.DecodeString(strings.TrimPrefix(bucketKey, room+"."))
+	return string(k), err
+}
+
+// Rooms returns the rooms that have members, on every process, with how
+// many, by name. It reads every key of the bucket: a process serving a
+// page of rooms to many callers would rather keep a watch.
+func (b *Bus) Rooms(ctx context.Context) ([]chatroom.RoomInfo, error) {
+	keys, err := b.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: rooms: %w", err)
+	}
+	counts := map[string]int{}
+	for k := range keys.Keys() {
+		if room, _, ok := strings.Cut(k, "."); ok {
+			counts[room]++
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("natsbus: rooms: %w", err)
+	}
+	out := make([]chatroom.RoomInfo, 0, len(counts))
+	for room, n := range counts {
+		out = append(out, chatroom.RoomInfo{Room: room, Members: n})
+	}
+	slices.SortFunc(out, func(a, b chatroom.RoomInfo) int { return strings.Compare(a.Room, b.Room) })
+	return out, nil
+}
+var _ chatroom.Bus = (*Bus)(nil)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db7c6739/ws/examples/internal/chatroom"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
@@ -75,6 +76,31 @@ func (c *collector) waitFor(t *testing.T, n int) []string {
 	return c.all()
 }
 
+// watchLog records a Watch's changes as "+key" and "-key".
+type watchLog struct{ collector }
+
+func (w *watchLog) change(key, name string, present bool) {
+	if present {
+		w.add([]byte("+" + key))
+	} else {
+		w.add([]byte("-" + key))
+	}
+}
+
+// members returns the names b's Watch reports present in room.
+func members(t *testing.T, b *Bus, room string) []string {
+	t.Helper()
+	var names []string
+	stop, err := b.Watch(context.Background(), room, func(_, name string, present bool) {
+		if present {
+			names = append(names, name)
+		}
+	})
+	require.NoError(t, err)
+	stop()
+	return names
+}
+
 func messages(from, to int) []string {
 	var m []string
 	for i := from; i < to; i++ {
@@ -120,16 +146,21 @@ func TestClaim(t *testing.T) {
 	_, err = b.Claim(ctx, "lobby", "владимир", "Владимир")
 	require.NoError(t, err, "any script")
 
-	members, err := a.Members(ctx, "lobby")
+	assert.ElementsMatch(t, []string{"Alice", "Владимир"}, members(t, a, "lobby"))
+	present, err := b.Present(ctx, "lobby", "alice")
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"Alice", "Владимир"}, members)
+	assert.True(t, present)
+	rooms, err := b.Rooms(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []chatroom.RoomInfo{{Room: "kitchen", Members: 1}, {Room: "lobby", Members: 2}}, rooms)
 
 	alice, err = a.Refresh(ctx, "lobby", "alice", "Alice", alice)
 	require.NoError(t, err)
 	require.NoError(t, a.Release(ctx, "lobby", "alice", alice))
-	members, err = b.Members(ctx, "lobby")
+	assert.Equal(t, []string{"Владимир"}, members(t, b, "lobby"))
+	present, err = b.Present(ctx, "lobby", "alice")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"Владимир"}, members)
+	assert.False(t, present)
 	_, err = b.Claim(ctx, "lobby", "alice", "alice")
 	require.NoError(t, err, "free again")
 }
@@ -173,10 +204,12 @@ func TestClaimExpires(t *testing.T) {
 	old, err := a.Claim(ctx, "lobby", "alice", "alice")
 	require.NoError(t, err)
 	start := time.Now()
-	require.Eventually(t, func() bool {
-		members, err := b.Members(ctx, "lobby")
-		return err == nil && len(members) == 0
-	}, 10*time.Second, 20*time.Millisecond)
+	var w watchLog
+	stop, err := b.Watch(ctx, "lobby", w.change)
+	require.NoError(t, err)
+	defer stop()
+	assert.Equal(t, []string{"+alice"}, w.waitFor(t, 1))
+	assert.Equal(t, []string{"+alice", "-alice"}, w.waitFor(t, 2), "a watcher sees the expiry")
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "not before its TTL")
 	_, err = b.Claim(ctx, "lobby", "alice", "the new alice")
 	require.NoError(t, err)
@@ -184,9 +217,7 @@ func TestClaimExpires(t *testing.T) {
 	_, err = a.Refresh(ctx, "lobby", "alice", "alice", old)
 	assert.ErrorIs(t, err, ErrClaimLost)
 	assert.ErrorIs(t, a.Release(ctx, "lobby", "alice", old), ErrClaimLost)
-	members, err := b.Members(ctx, "lobby")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"the new alice"}, members, "the new holder's claim stands")
+	assert.Equal(t, []string{"the new alice"}, members(t, b, "lobby"), "the new holder's claim stands")
 }
 
 // Room names that are not subject tokens are refused by every method.
@@ -198,42 +229,41 @@ func TestBadRoom(t *testing.T) {
 		assert.ErrorIs(t, a.Publish(ctx, room, nil), ErrBadRoom, room)
 		_, err := a.Follow(ctx, room, func([]byte) {})
 		assert.ErrorIs(t, err, ErrBadRoom, room)
-		assert.ErrorIs(t, a.Notify(room, nil), ErrBadRoom, room)
-		_, err = a.Listen(room, func([]byte) {})
+		_, err = a.Watch(ctx, room, func(string, string, bool) {})
+		assert.ErrorIs(t, err, ErrBadRoom, room)
+		_, err = a.Present(ctx, room, "k")
 		assert.ErrorIs(t, err, ErrBadRoom, room)
 		_, err = a.Claim(ctx, room, "k", "n")
-		assert.ErrorIs(t, err, ErrBadRoom, room)
-		_, err = a.Members(ctx, room)
 		assert.ErrorIs(t, err, ErrBadRoom, room)
 	}
 }
 
-// Events reach the listeners of every process at once and are not kept.
-func TestNotify(t *testing.T) {
+// A watch of a room reports the members present, then arrivals and
+// departures on every process, and nothing of other rooms.
+func TestWatch(t *testing.T) {
 	s := startNATS(t)
 	a, b := node(t, s, Options{}), node(t, s, Options{})
-	var onA, onB collector
-	stopA, err := a.Listen("lobby", onA.add)
+	ctx := context.Background()
+	_, err := b.Claim(ctx, "lobby", "bob", "Bob")
 	require.NoError(t, err)
-	defer stopA()
-	stopB, err := b.Listen("lobby", onB.add)
+	var w watchLog
+	stop, err := a.Watch(ctx, "lobby", w.change)
 	require.NoError(t, err)
-	defer stopB()
-	require.NoError(t, b.nc.Flush()) // the subscriptions are in place
-	require.NoError(t, a.nc.Flush())
+	assert.Equal(t, []string{"+bob"}, w.all(), "the members present, reported when Watch returns")
 
-	require.NoError(t, a.Notify("lobby", []byte("alice joined")))
-	require.NoError(t, a.Notify("kitchen", []byte("elsewhere")))
-	assert.Equal(t, []string{"alice joined"}, onA.waitFor(t, 1))
-	assert.Equal(t, []string{"alice joined"}, onB.waitFor(t, 1))
-
-	var late collector
-	stopLate, err := b.Listen("lobby", late.add)
+	carol, err := b.Claim(ctx, "lobby", "carol", "Carol")
 	require.NoError(t, err)
-	defer stopLate()
+	_, err = b.Claim(ctx, "kitchen", "dave", "dave")
+	require.NoError(t, err)
+	carol, err = b.Refresh(ctx, "lobby", "carol", "Carol", carol)
+	require.NoError(t, err)
+	require.NoError(t, b.Release(ctx, "lobby", "carol", carol))
+	assert.Equal(t, []string{"+bob", "+carol", "+carol", "-carol"}, w.waitFor(t, 4), "a refresh is reported as present again")
+	stop()
+	_, err = b.Claim(ctx, "lobby", "erin", "erin")
+	require.NoError(t, err)
 	require.NoError(t, b.nc.Flush())
-	require.NoError(t, a.Notify("lobby", []byte("bob joined")))
-	assert.Equal(t, []string{"bob joined"}, late.waitFor(t, 1), "nothing of before")
+	assert.Len(t, w.all(), 4, "nothing after stop")
 }
 
 // Following a room without history returns at once.
