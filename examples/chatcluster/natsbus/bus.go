@@ -47,9 +47,9 @@ const (
 const maxMsgSize = 128 << 10
 
 const (
-	streamName  = "CHAT"
-	msgPrefix   = "chat.msg."
-	bucketName  = "chat-presence"
+	streamName = "CHAT"
+	msgPrefix  = "chat.msg."
+	bucketName = "chat-presence"
 )
 
 var (
@@ -388,4 +388,5 @@ func (b *Bus) Rooms(ctx context.Context) ([]chatroom.RoomInfo, error) {
 	slices.SortFunc(out, func(a, b chatroom.RoomInfo) int { return strings.Compare(a.Room, b.Room) })
 	return out, nil
 }
+
 var _ chatroom.Bus = (*Bus)(nil)
