@@ -58,14 +58,14 @@ func TestMain(m *testing.M) {
 // natsServer is a NATS server in the test process, on a loopback port
 // that stays the same across restarts, storing in one directory.
 type natsServer struct {
-	t     *testing.T
+	t     testing.TB
 	port  int
 	store string
 	mu    sync.Mutex
 	s     *server.Server
 }
 
-func startNATS(t *testing.T) *natsServer {
+func startNATS(t testing.TB) *natsServer {
 	t.Helper()
 	n := &natsServer{t: t, port: -1, store: t.TempDir()}
 	n.start()
@@ -102,7 +102,7 @@ func (n *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.
 
 // node is a chat node process.
 type node struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	addr string // host:port of its HTTP server
 	done chan struct{}
@@ -115,7 +115,7 @@ type node struct {
 
 // startNode runs a node with args and waits until it listens; it is
 // killed at the test's end if still running.
-func startNode(t *testing.T, args ...string) *node {
+func startNode(t testing.TB, args ...string) *node {
 	t.Helper()
 	if !slicesContains(args, "-addr") {
 		args = append(args, "-addr", "127.0.0.1:0")
@@ -169,7 +169,7 @@ func (n *node) lines() []string {
 
 // waitLog waits for a log line matching re, from the node's start, and
 // returns it.
-func (n *node) waitLog(t *testing.T, re *regexp.Regexp, within time.Duration) string {
+func (n *node) waitLog(t testing.TB, re *regexp.Regexp, within time.Duration) string {
 	t.Helper()
 	deadline := time.After(within)
 	seen := 0

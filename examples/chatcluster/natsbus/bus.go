@@ -96,7 +96,16 @@ type Bus struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	kv     jetstream.KeyValue
+
+	// Rooms reads every key of the bucket: its answer serves every caller
+	// for roomsFresh, so that callers cannot make NATS do that at will.
+	roomsMu   sync.Mutex
+	rooms     []chatroom.RoomInfo
+	roomsRead time.Time
 }
+
+// roomsFresh is how long an answer of Rooms serves.
+const roomsFresh = time.Second
 
 // New returns a Bus on nc, creating the stream and the bucket if they do
 // not exist yet (or updating them to opts).
@@ -365,9 +374,24 @@ func memberKey(room, bucketKey string) (string, error) {
 }
 
 // Rooms returns the rooms that have members, on every process, with how
-// many, by name. It reads every key of the bucket: a process serving a
-// page of rooms to many callers would rather keep a watch.
+// many, by name, as they were at most a second ago. The caller must not
+// modify the slice.
 func (b *Bus) Rooms(ctx context.Context) ([]chatroom.RoomInfo, error) {
+	b.roomsMu.Lock()
+	defer b.roomsMu.Unlock()
+	if b.rooms != nil && time.Since(b.roomsRead) < roomsFresh {
+		return b.rooms, nil
+	}
+	rooms, err := b.readRooms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.rooms, b.roomsRead = rooms, time.Now()
+	return rooms, nil
+}
+
+// readRooms counts the keys of the bucket by room.
+func (b *Bus) readRooms(ctx context.Context) ([]chatroom.RoomInfo, error) {
 	keys, err := b.kv.ListKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: rooms: %w", err)
