@@ -543,3 +543,52 @@ func TestHubBusDeliversGarbage(t *testing.T) {
 	require.NoError(t, b.Publish(bg, "lobby", []byte(`{"type":"message","name":"x","text":"fine"}`)))
 	assert.Equal(t, "fine", next(t, decode, alice).Text)
 }
+
+// lostBus is a LocalBus on which every claim has expired, as happens to a
+// server cut off from its backbone for longer than the claims' TTL; taken
+// says whether another server took the names meanwhile.
+type lostBus struct {
+	*LocalBus
+	taken bool
+}
+
+func (b *lostBus) Refresh(ctx context.Context, room, key, _ string, rev uint64) (uint64, error) {
+	_ = b.LocalBus.Release(ctx, room, key, rev) // it expired
+	return 0, ErrClaimLost
+}
+
+func (b *lostBus) Claim(ctx context.Context, room, key, name string) (uint64, error) {
+	if b.taken {
+		return 0, ErrNameTaken
+	}
+	return b.LocalBus.Claim(ctx, room, key, name)
+}
+
+// TestHubClaimLost: a member whose claim expired claims its name again; if
+// another took it meanwhile, the member is closed with 1013 and its
+// roommates here told it left.
+func TestHubClaimLost(t *testing.T) {
+	decode := decoder(t)
+	b := &lostBus{LocalBus: NewLocalBus()}
+	h := newHub(discard, b)
+	alice, _, err := h.join(bg, "lobby", "alice", newFakePeer())
+	require.NoError(t, err)
+	p := newFakePeer()
+	bob, _, err := h.join(bg, "lobby", "bob", p)
+	require.NoError(t, err)
+	assert.Equal(t, "bob", next(t, decode, alice).Name)
+
+	h.refresh(bg, bob)
+	assert.False(t, bob.stopped, "claimed again")
+	assert.Equal(t, event{Type: "leave", Name: "bob"}, next(t, decode, alice), "the others saw the claim expire")
+	assert.Equal(t, event{Type: "join", Name: "bob"}, next(t, decode, alice), "and bob claim his name again")
+
+	b.taken = true
+	h.refresh(bg, bob)
+	assert.Equal(t, closeCall{wsproto.CloseTryAgainLater, "name lost while the server was cut off; join again"}, <-p.closed)
+	assert.True(t, bob.stopped)
+	assert.Equal(t, event{Type: "leave", Name: "bob"}, next(t, decode, alice))
+	bob.bg.Wait()
+	h.leave(bob) // its name is another's: nothing to release
+	assertNothingQueued(t, alice)
+}
