@@ -19,9 +19,10 @@
 // per room, so that a newcomer on any node gets them and a restart loses
 // nothing; presence in the key-value bucket chat-presence, one key per
 // member, created only if absent (names are unique across nodes) and
-// expiring -presence-ttl after its node last refreshed it (the members of
-// a node that died leave). A node follows only the rooms that have members
-// on it, and sends each message to them as one prepared message.
+// expiring unless its node refreshes it (the members of a node that died
+// leave), after the -presence-ttl of the node that created the bucket. A
+// node follows only the rooms that have members on it, and sends each
+// message to them as one prepared message.
 //
 // When NATS goes away a node says so in its log and reconnects on its own;
 // meanwhile a member's message gets an error event ("not sent: ..."),
@@ -39,7 +40,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -111,12 +111,16 @@ func run(log *slog.Logger, addr, natsURL, natsListen, dataDir string, ttl time.D
 		return err
 	}
 
+	if bus.PresenceTTL() != ttl {
+		log.Warn("the presence bucket exists with another TTL, which holds: refreshing at its pace", "bucket-ttl", bus.PresenceTTL(), "presence-ttl", ttl)
+	}
+
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	log.Info("listening", "url", "http://"+ln.Addr().String()+"/chats/lobby")
-	s := chatroom.New(chatroom.Options{Log: log, Heartbeat: hb, Bus: bus, PresenceRefresh: ttl / 3})
+	s := chatroom.New(chatroom.Options{Log: log, Heartbeat: hb, Bus: bus, PresenceRefresh: bus.PresenceTTL() / 3})
 	if err := s.Serve(ctx, ln); err != nil {
 		return err
 	}
@@ -142,8 +146,14 @@ func startEmbeddedNATS(listen, dir string) (*server.Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "chatcluster-nats-"+strings.ReplaceAll(portText, ":", "_"))
+	switch {
+	case dir == "" && port == server.RANDOM_PORT:
+		// No name to give it: a directory of its own.
+		if dir, err = os.MkdirTemp("", "chatcluster-nats-"); err != nil {
+			return nil, err
+		}
+	case dir == "":
+		dir = filepath.Join(os.TempDir(), "chatcluster-nats-"+portText)
 	}
 	ns, err := server.NewServer(&server.Options{
 		ServerName: "chatcluster-" + portText,

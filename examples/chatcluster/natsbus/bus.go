@@ -16,8 +16,8 @@
 //
 // Bus is a chatroom.Bus. Each Follow and each Watch is a JetStream
 // ordered consumer of its own: a process follows only the rooms that have
-// members on it. The stream and the bucket take the Options of the
-// process that started last.
+// members on it. The stream takes the Options of the process that started
+// last; the bucket keeps those of the process that created it.
 package natsbus
 
 import (
@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/db7c6739/ws/examples/internal/chatroom"
@@ -43,8 +44,12 @@ const (
 )
 
 // maxMsgSize bounds a message in the stream: more than a chat message can
-// take.
-const maxMsgSize = 128 << 10
+// take. maxNameBytes bounds a presence value, a name: 24 runes take at
+// most 96 bytes.
+const (
+	maxMsgSize   = 128 << 10
+	maxNameBytes = 256
+)
 
 const (
 	streamName = "CHAT"
@@ -96,6 +101,7 @@ type Bus struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	kv     jetstream.KeyValue
+	ttl    time.Duration // the bucket's
 
 	// Rooms reads every key of the bucket: its answer serves every caller
 	// for roomsFresh, so that callers cannot make NATS do that at will.
@@ -137,19 +143,36 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Bus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: stream %s: %w", streamName, err)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:  bucketName,
-		TTL:     opts.PresenceTTL,
-		Storage: jetstream.FileStorage,
+	// The bucket is created by the first process; the others take it as
+	// it is, so that every process refreshes at the pace of the TTL that
+	// holds (PresenceTTL says which).
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:       bucketName,
+		TTL:          opts.PresenceTTL,
+		Storage:      jetstream.FileStorage,
+		MaxValueSize: maxNameBytes,
+		MaxBytes:     opts.MaxBytes / 4,
 		// A key that expires leaves a marker, so that watchers see the
 		// member leave; the marker itself goes after a while.
 		LimitMarkerTTL: opts.PresenceTTL,
 	})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		kv, err = js.KeyValue(ctx, bucketName)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: bucket %s: %w", bucketName, err)
 	}
-	return &Bus{nc: nc, js: js, stream: stream, kv: kv}, nil
+	status, err := kv.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: bucket %s: %w", bucketName, err)
+	}
+	return &Bus{nc: nc, js: js, stream: stream, kv: kv, ttl: status.TTL()}, nil
 }
+
+// PresenceTTL returns how long a claim lasts without a Refresh: the TTL of
+// the bucket, set by the process that created it, which may not be
+// Options.PresenceTTL.
+func (b *Bus) PresenceTTL() time.Duration { return b.ttl }
 
 // Publish stores a chat message of room, for its history and for every
 // Follow of the room on any process. It returns nil once the stream holds
@@ -209,7 +232,9 @@ func (b *Bus) Follow(ctx context.Context, room string, deliver func(msg []byte))
 		mu.Lock()
 		defer mu.Unlock()
 		deliver(m.Data())
-		if md, err := m.Metadata(); err == nil && md.Sequence.Stream >= last {
+		// Caught up at the last message seen before, or at the last one
+		// there is, should that one have been discarded meanwhile.
+		if md, err := m.Metadata(); err == nil && (md.Sequence.Stream >= last || md.NumPending == 0) {
 			signal.Do(func() { close(caughtUp) })
 		}
 	})
@@ -322,17 +347,18 @@ func (b *Bus) Watch(ctx context.Context, room string, change func(key, name stri
 	}
 	var (
 		caughtUp = make(chan struct{})
-		quit     = make(chan struct{})
 		done     = make(chan struct{})
+		stopping atomic.Bool
 	)
+	// The client closes Updates once the watch's subscription ends, by
+	// stop or on its own (an ordered consumer it could not recreate): the
+	// loop drains it until then, so that the client's handler is never
+	// left blocked on it.
 	go func() {
 		defer close(done)
-		for {
-			var e jetstream.KeyValueEntry
-			select {
-			case <-quit:
-				return
-			case e = <-w.Updates():
+		for e := range w.Updates() {
+			if stopping.Load() {
+				continue
 			}
 			if e == nil {
 				select {
@@ -354,13 +380,15 @@ func (b *Bus) Watch(ctx context.Context, room string, change func(key, name stri
 		}
 	}()
 	stop = func() {
+		stopping.Store(true)
 		_ = w.Stop()
-		close(quit)
 		<-done
 	}
 	select {
 	case <-caughtUp:
 		return stop, nil
+	case <-done:
+		return nil, fmt.Errorf("natsbus: watch %s: ended before the members present were reported", room)
 	case <-ctx.Done():
 		stop()
 		return nil, fmt.Errorf("natsbus: watch %s: %w", room, ctx.Err())

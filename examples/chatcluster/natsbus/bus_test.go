@@ -52,7 +52,7 @@ func node(t *testing.T, s *server.Server, opts Options) *Bus {
 	return b
 }
 
-// collector gathers what a Follow or Listen delivers.
+// collector gathers what a Follow or a Watch delivers.
 type collector struct {
 	mu  sync.Mutex
 	got []string
@@ -132,7 +132,8 @@ func TestFollowHistoryThenLive(t *testing.T) {
 }
 
 // Names are unique in a room across processes; a released name is free
-// again; other rooms are apart; Members sees every process's.
+// again; other rooms are apart; a Watch, Present and Rooms see every
+// process's.
 func TestClaim(t *testing.T) {
 	s := startNATS(t)
 	a, b := node(t, s, Options{}), node(t, s, Options{})

@@ -59,9 +59,10 @@
   // away, the network broke, the chat was unavailable) is opened again, to
   // the same URL, after a delay that doubles from half a second up to 10
   // seconds, with jitter so that the members of a server that died do not
-  // all come back at once. One refused for good (1000, 1008, 1009, 1011)
-  // is not.
-  const final = new Set([1000, 1008, 1009, 1011]);
+  // all come back at once. One refused for good is not: 1000, 1009, 1011,
+  // and 1008 for a name the server refuses (a client dropped for being
+  // too slow, also 1008, tries again).
+  const final = (e) => [1000, 1009, 1011].includes(e.code) || (e.code === 1008 && e.reason.startsWith("name:"));
   let failures = 0;
 
   function connect() {
@@ -117,7 +118,7 @@
     input.disabled = sendButton.disabled = true;
     members.clear();
     showMembers();
-    if (final.has(e.code)) {
+    if (final(e)) {
       status.textContent = "closed (" + e.code + ")";
       return;
     }

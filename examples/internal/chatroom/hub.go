@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/db7c6739/ws/wsproto"
 )
@@ -29,7 +28,9 @@ const (
 	busTimeout = 5 * time.Second
 	// maxNameTries is how many names a join tries (alice, alice-2, ...)
 	// before it gives up: each try asks the bus.
-	maxNameTries = 50
+	maxNameTries = 20
+	// refreshers is how many claims the presence refresh renews at once.
+	refreshers = 32
 	// maxEvent bounds a chat message taken from the bus: one of ours is
 	// at most a client's text (maxInbound) in JSON.
 	maxEvent = 4 * maxInbound
@@ -46,7 +47,10 @@ const (
 var (
 	errShuttingDown = errors.New("chat: server shutting down")
 	errNoName       = errors.New("name: taken, and so are its variants")
+	// What a member hears when the bus did not take its message, or did
+	// not say in time that it did.
 	errNotSent      = "not sent: the chat could not store the message; try again"
+	errNotConfirmed = "not confirmed: the chat did not confirm storing the message in time; if it does not appear, send it again"
 )
 
 // peer is what the hub needs of a connection: *wsproto.Conn, or a stand-in
@@ -272,10 +276,17 @@ func (h *hub) leave(c *client) {
 	h.mu.Unlock()
 	runAll(stops)
 
+	h.releaseClaim(c)
+}
+
+// releaseClaim releases c's name, once.
+func (h *hub) releaseClaim(c *client) {
 	c.claimMu.Lock()
 	defer c.claimMu.Unlock()
-	c.released = true
-	h.release(c.room.name, c.key, c.rev)
+	if !c.released {
+		c.released = true
+		h.release(c.room.name, c.key, c.rev)
+	}
 }
 
 func (h *hub) release(room, key string, rev uint64) {
@@ -301,7 +312,11 @@ func (h *hub) say(c *client, text string) {
 	defer cancel()
 	if err := h.bus.Publish(ctx, c.room.name, raw); err != nil {
 		h.log.Warn("publish failed", "room", c.room.name, "name", c.name, "err", err)
-		h.reply(c, errNotSent)
+		if errors.Is(err, context.DeadlineExceeded) {
+			h.reply(c, errNotConfirmed)
+		} else {
+			h.reply(c, errNotSent)
+		}
 	}
 }
 
@@ -348,10 +363,12 @@ func newChatEvent(name, text string) chatEvent {
 // deliver is the bus's delivery of a chat message of r: it goes into r's
 // history and to every member here. What the bus carries is checked as
 // anything from the network is: a message that is not JSON text of ours
-// is dropped.
-func (h *hub) deliver(r *room, msg []byte) {
-	if len(msg) > maxEvent || !utf8.Valid(msg) || !isMessageEvent(msg) {
-		h.log.Warn("dropping a message from the bus that is not a chat message", "room", r.name, "len", len(msg))
+// is dropped, and what is sent on is our encoding of what was understood,
+// never the bytes as they came.
+func (h *hub) deliver(r *room, raw []byte) {
+	msg, ok := parseMessageEvent(raw)
+	if !ok {
+		h.log.Warn("dropping a message from the bus that is not a chat message", "room", r.name, "len", len(raw))
 		return
 	}
 	m := prepare(msg)
@@ -377,6 +394,11 @@ func (h *hub) presence(r *room, key, name string, present bool) {
 	if h.closing || h.rooms[r.name] != r {
 		return
 	}
+	if present && (name == "" || checkName(name) != nil || nameKey(name) != key) {
+		h.log.Warn("ignoring a member from the bus whose name is not valid", "room", r.name, "len", len(name))
+		return
+	}
+	// The member it is about, if here, is not told: it knows.
 	was, known := r.present[key]
 	switch {
 	case present && known:
@@ -386,7 +408,7 @@ func (h *hub) presence(r *room, key, name string, present bool) {
 		h.broadcastLocked(r, prepare(encode(noticeEvent{Type: "join", Name: name})), r.members[key])
 	case known:
 		delete(r.present, key)
-		h.broadcastLocked(r, prepare(encode(noticeEvent{Type: "leave", Name: was})), nil)
+		h.broadcastLocked(r, prepare(encode(noticeEvent{Type: "leave", Name: was})), r.members[key])
 	}
 }
 
@@ -419,6 +441,13 @@ func deliverLocked(r *room, m *wsproto.PreparedMessage, except *client, slow []*
 // the other servers once their handlers release their names), which may
 // find more members that cannot keep up.
 func (h *hub) dropLocked(r *room, drop []*client, code wsproto.CloseCode, reason string) {
+	h.expelLocked(r, drop, code, reason, true)
+}
+
+// expelLocked is dropLocked, telling the others only if announce: a
+// member whose name is another's now is not announced as leaving, since
+// the name is still present.
+func (h *hub) expelLocked(r *room, drop []*client, code wsproto.CloseCode, reason string, announce bool) {
 	for len(drop) > 0 {
 		c := drop[len(drop)-1]
 		drop = drop[:len(drop)-1]
@@ -429,11 +458,14 @@ func (h *hub) dropLocked(r *room, drop []*client, code wsproto.CloseCode, reason
 		delete(r.members, c.key)
 		h.stopLocked(c)
 		h.closeLocked(c, code, reason)
-		if _, ok := r.present[c.key]; ok {
+		// Its name is released now, not once its handler has seen the
+		// close through: the other servers see it leave with this one.
+		c.bg.Go(func() { h.releaseClaim(c) })
+		if _, ok := r.present[c.key]; ok && announce {
 			delete(r.present, c.key)
 			drop = deliverLocked(r, prepare(encode(noticeEvent{Type: "leave", Name: c.name})), nil, drop)
 		}
-		code, reason = closeTooSlow, reasonTooSlow // those found now are slow
+		code, reason, announce = closeTooSlow, reasonTooSlow, true // those found now are slow
 	}
 }
 
@@ -458,12 +490,21 @@ func (h *hub) keepPresent(ctx context.Context, every time.Duration) {
 			}
 		}
 		h.mu.Unlock()
+		// Refreshes run refreshers at a time: a slow bus must not make a
+		// round outlast the claims it keeps alive.
+		sem := make(chan struct{}, refreshers)
+		var wg sync.WaitGroup
 		for _, c := range clients {
 			if ctx.Err() != nil {
-				return
+				break
 			}
-			h.refresh(ctx, c)
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				h.refresh(ctx, c)
+			})
 		}
+		wg.Wait()
 	}
 }
 
@@ -482,7 +523,7 @@ func (h *hub) refresh(ctx context.Context, c *client) {
 		if errors.Is(err, ErrNameTaken) {
 			c.released = true // it is another's now
 			h.mu.Lock()
-			h.dropLocked(c.room, []*client{c}, wsproto.CloseTryAgainLater, "name lost while the server was cut off; join again")
+			h.expelLocked(c.room, []*client{c}, wsproto.CloseTryAgainLater, "name lost while the server was cut off; join again", false)
 			h.mu.Unlock()
 			return
 		}

@@ -509,22 +509,31 @@ func TestHubsShareABus(t *testing.T) {
 
 // failingBus is a LocalBus whose Publish fails, as a bus cut off from its
 // backbone does.
-type failingBus struct{ *LocalBus }
-
-func (failingBus) Publish(context.Context, string, []byte) error {
-	return errors.New("backbone unreachable")
+type failingBus struct {
+	*LocalBus
+	err error
 }
 
-// TestHubPublishFails: a message the bus did not take is not lost in
-// silence: its sender is told.
+func (b failingBus) Publish(context.Context, string, []byte) error { return b.err }
+
+// TestHubPublishFails: a message the bus did not take, or did not confirm
+// in time, is not lost in silence: its sender is told which.
 func TestHubPublishFails(t *testing.T) {
 	decode := decoder(t)
-	h := newHub(discard, failingBus{NewLocalBus()})
-	alice, _, err := h.join(bg, "lobby", "alice", newFakePeer())
-	require.NoError(t, err)
-	h.say(alice, "into the void")
-	assert.Equal(t, event{Type: "error", Text: errNotSent}, next(t, decode, alice))
-	assert.Error(t, h.post(bg, "lobby", "bot", "x"))
+	for _, tc := range []struct {
+		err  error
+		told string
+	}{
+		{errors.New("backbone unreachable"), errNotSent},
+		{fmt.Errorf("publish: %w", context.DeadlineExceeded), errNotConfirmed},
+	} {
+		h := newHub(discard, failingBus{NewLocalBus(), tc.err})
+		alice, _, err := h.join(bg, "lobby", "alice", newFakePeer())
+		require.NoError(t, err)
+		h.say(alice, "into the void")
+		assert.Equal(t, event{Type: "error", Text: tc.told}, next(t, decode, alice))
+		assert.ErrorIs(t, h.post(bg, "lobby", "bot", "x"), tc.err)
+	}
 }
 
 // TestHubBusDeliversGarbage: what comes from the bus is checked like
@@ -535,33 +544,54 @@ func TestHubBusDeliversGarbage(t *testing.T) {
 	h := newHub(discard, b)
 	alice, _, err := h.join(bg, "lobby", "alice", newFakePeer())
 	require.NoError(t, err)
-	for _, msg := range []string{"\xff\xfe", "not json", `{"type":"join","name":"x"}`, `{"type":"message","name":"x","text":""}`, `{"type":"message","text":"no name"}`} {
+	for _, msg := range []string{
+		"\xff\xfe",
+		"not json",
+		`{"type":"join","name":"x"}`,
+		`{"type":"message","name":"x","text":"","time":"2025-01-02T15:04:05Z"}`,
+		`{"type":"message","text":"no name","time":"2025-01-02T15:04:05Z"}`,
+		`{"type":"message","name":"x\u200by","text":"an invisible name","time":"2025-01-02T15:04:05Z"}`,
+		`{"type":"message","name":"x","text":"no time"}`,
+		`{"type":"message","name":"x","text":"via what?","time":"2025-01-02T15:04:05Z","via":"admin"}`,
+	} {
 		require.NoError(t, b.Publish(bg, "lobby", []byte(msg)))
 	}
 	require.NoError(t, b.Publish(bg, "lobby", bytes.Repeat([]byte(" "), maxEvent+1)))
 	assertNothingQueued(t, alice)
-	require.NoError(t, b.Publish(bg, "lobby", []byte(`{"type":"message","name":"x","text":"fine"}`)))
+	require.NoError(t, b.Publish(bg, "lobby", []byte(`{"type":"message","name":"x","text":"fine","time":"2025-01-02T15:04:05Z"}`)))
 	assert.Equal(t, "fine", next(t, decode, alice).Text)
+
+	// encoding/json matches keys in any case and keeps the last: a page
+	// reading the first "type" would take this for a welcome. What goes
+	// on is the message as understood, encoded again.
+	require.NoError(t, b.Publish(bg, "lobby", []byte(`{"type":"welcome","name":"mallory","members":["nobody"],"Type":"message","text":"x","time":"2025-01-02T15:04:05Z"}`)))
+	assert.Equal(t, event{Type: "message", Name: "mallory", Text: "x", Time: "2025-01-02T15:04:05Z"}, next(t, decode, alice))
+
+	// Presence is checked too: a name that is not valid, or not the one
+	// its key says, is not announced.
+	_, err = b.Claim(bg, "lobby", "x\u200by", "x\u200by")
+	require.NoError(t, err)
+	_, err = b.Claim(bg, "lobby", "someone", "mallory")
+	require.NoError(t, err)
+	assertNothingQueued(t, alice)
 }
 
-// lostBus is a LocalBus on which every claim has expired, as happens to a
-// server cut off from its backbone for longer than the claims' TTL; taken
-// says whether another server took the names meanwhile.
+// lostBus is a LocalBus on which every claim expires before its refresh,
+// as happens to a server cut off from its backbone for longer than the
+// claims' TTL.
 type lostBus struct {
 	*LocalBus
-	taken bool
+	thief string // who takes an expired name, if anyone
 }
 
 func (b *lostBus) Refresh(ctx context.Context, room, key, _ string, rev uint64) (uint64, error) {
 	_ = b.LocalBus.Release(ctx, room, key, rev) // it expired
-	return 0, ErrClaimLost
-}
-
-func (b *lostBus) Claim(ctx context.Context, room, key, name string) (uint64, error) {
-	if b.taken {
-		return 0, ErrNameTaken
+	if b.thief != "" {
+		if _, err := b.LocalBus.Claim(ctx, room, key, b.thief); err != nil {
+			return 0, err
+		}
 	}
-	return b.LocalBus.Claim(ctx, room, key, name)
+	return 0, ErrClaimLost
 }
 
 // TestHubClaimLost: a member whose claim expired claims its name again; if
@@ -582,13 +612,23 @@ func TestHubClaimLost(t *testing.T) {
 	assert.False(t, bob.stopped, "claimed again")
 	assert.Equal(t, event{Type: "leave", Name: "bob"}, next(t, decode, alice), "the others saw the claim expire")
 	assert.Equal(t, event{Type: "join", Name: "bob"}, next(t, decode, alice), "and bob claim his name again")
+	assertNothingQueued(t, bob) // of his own leaving and coming back
 
-	b.taken = true
+	// Now the claim expires and another server's member takes the name
+	// before bob can claim it again.
+	b.thief = "BOB"
 	h.refresh(bg, bob)
 	assert.Equal(t, closeCall{wsproto.CloseTryAgainLater, "name lost while the server was cut off; join again"}, <-p.closed)
 	assert.True(t, bob.stopped)
 	assert.Equal(t, event{Type: "leave", Name: "bob"}, next(t, decode, alice))
+	assert.Equal(t, event{Type: "join", Name: "BOB"}, next(t, decode, alice))
 	bob.bg.Wait()
-	h.leave(bob) // its name is another's: nothing to release
+	h.leave(bob) // its name is another's: nothing is released
 	assertNothingQueued(t, alice)
+	present, err := b.Present(bg, "lobby", "bob")
+	require.NoError(t, err)
+	assert.True(t, present, "the new holder keeps the name")
+	_, first, err := h.join(bg, "lobby", "carol", newFakePeer())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"BOB", "alice", "carol"}, decode(first[0]).Members)
 }

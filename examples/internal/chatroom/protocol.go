@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -172,11 +173,22 @@ func parseClientMessage(typ wsproto.MessageType, p []byte) (string, error) {
 	return m.Text, nil
 }
 
-// isMessageEvent reports whether msg is a chat message event as the hub
-// writes them: {"type":"message"} with a name and a valid text.
-func isMessageEvent(msg []byte) bool {
+// parseMessageEvent checks a chat message event from the bus, as the hub
+// writes them ({"type":"message"} with a valid name and text, a time,
+// "via" empty or "api"), and returns it encoded again: only what was
+// understood goes on.
+func parseMessageEvent(raw []byte) ([]byte, bool) {
+	if len(raw) > maxEvent {
+		return nil, false
+	}
 	var ev chatEvent
-	return json.Unmarshal(msg, &ev) == nil && ev.Type == "message" && ev.Name != "" && checkText(ev.Text) == nil
+	if json.Unmarshal(raw, &ev) != nil || ev.Type != "message" || ev.Name == "" || checkName(ev.Name) != nil || checkText(ev.Text) != nil {
+		return nil, false
+	}
+	if _, err := time.Parse(time.RFC3339, ev.Time); err != nil || len(ev.Time) > 64 || ev.Via != "" && ev.Via != "api" {
+		return nil, false
+	}
+	return encode(ev), true
 }
 
 // encode marshals v as JSON without encoding/json's HTML escaping, so that a
