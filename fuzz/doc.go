@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package fuzz holds fuzz targets over the public API: arbitrary bytes fed
 // to whole connections, in both roles, with and without permessage-deflate,
 // the opening handshake included, where the parsers' own targets (in

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package interop holds the interoperability tests of the module against
 // WebSocket implementations that others wrote, run as separate processes:
 //

@@ -1,3 +1,5 @@
+//go:build !js
+
 package wsproto
 
 import (
@@ -8,49 +10,6 @@ import (
 	"github.com/db7c6739/ws/handshake"
 	"github.com/db7c6739/ws/internal/deflate"
 )
-
-// CompressionOptions turns on permessage-deflate (RFC 7692) and tunes it.
-// A nil *CompressionOptions in UpgradeOptions or DialOptions leaves
-// compression off; a zero one turns it on with the defaults: context
-// takeover both ways, full 32 KiB windows, messages under
-// DefaultCompressionThreshold sent as they are.
-//
-// The fields speak of the server's and the client's compressor whichever
-// side sets them: a server grants or imposes them in its answer, a client
-// asks for them in its offer (RFC 7692 §7.1).
-type CompressionOptions struct {
-	// Level trades CPU for ratio, from 1 (fastest) to 9 (smallest); 0
-	// means DefaultCompressionLevel. Higher levels search more candidate
-	// positions: a compressor with the full window holds about 89 KiB at
-	// level 1 and 137 KiB at level 9.
-	Level int
-	// ServerNoContextTakeover makes the server's compressor forget
-	// everything between messages: a server then holds no compressor
-	// while idle, at some cost in ratio (§7.1.1.1).
-	ServerNoContextTakeover bool
-	// ClientNoContextTakeover does the same for the client's compressor,
-	// which spares the server a decompression window per connection
-	// (§7.1.1.2).
-	ClientNoContextTakeover bool
-	// ServerMaxWindowBits and ClientMaxWindowBits bound the LZ77 window of
-	// the server's and the client's compressor to 2^bits bytes (8–15);
-	// 0 leaves it at 15 (§7.1.2).
-	ServerMaxWindowBits int
-	ClientMaxWindowBits int
-	// Threshold is the size under which a message is sent uncompressed:
-	// DefaultCompressionThreshold if 0; every message is compressed if
-	// negative. Conn.WriteCompressed overrides it per message.
-	Threshold int
-}
-
-// DefaultCompressionThreshold: shorter messages gain little from
-// compression and would cost a compressor's time.
-const DefaultCompressionThreshold = 64
-
-// DefaultCompressionLevel is the fastest level: on a real-time connection
-// latency matters more than the last bytes of ratio (level 1 compresses a
-// 1 KiB JSON message to 29%, level 9 to 22%, at a seventh of the speed).
-const DefaultCompressionLevel = 1
 
 const (
 	extDeflate             = "permessage-deflate"

@@ -1,3 +1,5 @@
+//go:build !js
+
 package wsproto
 
 import (
@@ -11,99 +13,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/db7c6739/ws/handshake"
 )
 
-// DialOptions configures the client side. A nil *DialOptions means the zero
-// value, whose every field has a useful default.
-type DialOptions struct {
-	// Header holds extra request headers (not the handshake's own).
-	Header http.Header
-	// Subprotocols to offer, most preferred first.
-	Subprotocols []string
-	// Origin, if set, is sent as the Origin header.
-	Origin string
-	// Host, if set, is sent as the Host header instead of the URL's host.
-	// The connection still goes to the URL's host, and TLS still checks
-	// the certificate for it (unless TLSConfig.ServerName says otherwise).
-	Host string
-	// Jar, if not nil, gives the request its cookies for the URL (as the
-	// http or https URL of the same host and path) and keeps those the
-	// response sets, whatever its status.
-	Jar http.CookieJar
-
-	// TLSConfig is used for wss:// URLs, and for https:// proxies;
-	// ServerName defaults to the host being reached.
-	TLSConfig *tls.Config
-	// Proxy returns the proxy for a request, as http.Transport.Proxy does:
-	// the request's URL is the http or https form of the WebSocket URL. A
-	// nil URL means no proxy. If Proxy is nil, http.ProxyFromEnvironment
-	// decides (HTTPS_PROXY for wss://, HTTP_PROXY for ws://, NO_PROXY;
-	// never for loopback hosts). The connection goes through the proxy with
-	// HTTP CONNECT, with basic authentication if the proxy URL holds a user;
-	// an https:// proxy is reached over TLS. A proxy that refuses fails
-	// Dial with an error matching ErrProxyRefused.
-	Proxy func(*http.Request) (*url.URL, error)
-	// NetDialContext opens TCP connections, to the server or to the proxy:
-	// (&net.Dialer{}).DialContext if nil.
-	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
-	// NetDialTLSContext, if set, opens the connection of a wss:// URL,
-	// TLS included, when no proxy is used; TLSConfig is not used then.
-	NetDialTLSContext func(ctx context.Context, network, addr string) (net.Conn, error)
-	// HandshakeTimeout bounds dialing and the handshake together:
-	// DefaultHandshakeTimeout if 0. The context given to Dial bounds them
-	// too.
-	HandshakeTimeout time.Duration
-	// MaxResponseHeaderBytes bounds the server's response head, status line
-	// and header lines, and a proxy's: DefaultMaxResponseHeaderBytes if 0.
-	// A longer head fails Dial with ErrResponseHeaderTooLarge.
-	MaxResponseHeaderBytes int
-
-	// ReadLimit, ReadBufferSize, WriteBufferSize, CloseTimeout and the
-	// heartbeat's PingInterval and PingTimeout are as in UpgradeOptions.
-	ReadLimit                       int64
-	ReadBufferSize, WriteBufferSize int
-	CloseTimeout                    time.Duration
-	PingInterval, PingTimeout       time.Duration
-	// Compression, if not nil, offers permessage-deflate (RFC 7692). The
-	// server may decline; Dial fails if its answer does not fit the offer.
-	Compression *CompressionOptions
-
-	// HTTP2Transport, if set, opens the connection over HTTP/2 (RFC 8441):
-	// Dial sends it an extended CONNECT request for the https:// form of a
-	// wss:// URL (http:// for ws://, which needs a transport that speaks
-	// cleartext HTTP/2), so that WebSockets share its HTTP/2 connections,
-	// many to one. It must be able to send the :protocol pseudo-header,
-	// which golang.org/x/net/http2.Transport can and net/http's Transport
-	// cannot (Go 1.26; Dial fails with such a transport). If the round
-	// trip fails before a response, as it does when the server does not
-	// offer extended CONNECT or does not speak HTTP/2, Dial opens an
-	// HTTP/1.1 connection instead, as without this option (at the cost of
-	// that first attempt, each time); the returned response's ProtoMajor
-	// says which was used, and if both fail the error holds both (there
-	// is no second attempt once ctx or HandshakeTimeout ended). TLS,
-	// proxies and dialing are the transport's business on the HTTP/2
-	// path; the options for them apply to the HTTP/1.1 one.
-	HTTP2Transport http.RoundTripper
-}
-
 // maxErrorBody bounds how much of a refusal's body Dial keeps.
 const maxErrorBody = 1 << 10
-
-// DefaultMaxResponseHeaderBytes bounds the head of a handshake response
-// unless DialOptions says otherwise: a 101 response needs a few hundred
-// bytes, and a server must not be able to make a client buffer without end.
-const DefaultMaxResponseHeaderBytes = 64 << 10
-
-// ErrResponseHeaderTooLarge is returned by Dial when the server's response
-// head, or a proxy's, exceeds DialOptions.MaxResponseHeaderBytes.
-var ErrResponseHeaderTooLarge = errors.New("wsproto: handshake response head too large")
-
-// ErrProxyRefused is matched by the error Dial returns when the proxy
-// answers the CONNECT request with anything but a 2xx status.
-var ErrProxyRefused = errors.New("wsproto: proxy refused to connect")
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (RFC 6455 §4.1).
 // It returns the server's HTTP response too; when the server refuses, the

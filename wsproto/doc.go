@@ -173,6 +173,42 @@
 // does not offer extended CONNECT, Dial falls back to HTTP/1.1; the
 // response's ProtoMajor says which it used.
 //
+// # In a browser (GOOS=js, GOARCH=wasm)
+//
+// A program compiled to WebAssembly gets the same client: Dial opens the
+// connection through the browser's WebSocket object (syscall/js), and the
+// Conn reads and writes with ReadMessage, NextReader, WriteMessage,
+// NextWriter, ReadJSON, WriteJSON, Close, CloseNow, CloseRead, SetReadLimit
+// and Subprotocol, with the same contexts, errors and error shapes: a
+// close from the server is a *CloseError with the browser's close event's
+// code and reason, a message over the read limit a *ProtocolError with
+// ErrMessageTooBig. The server side (Upgrade, UpgradeConn, Handler) is not
+// built there; frame and handshake are.
+//
+// The browser decides the rest, and says little:
+//   - Dial sends the browser's own request: its Origin, cookies and
+//     extensions (it compresses as it likes). DialOptions fields for those,
+//     for TLS, proxies, dialing, buffers, the heartbeat and HTTP/2 fail Dial
+//     with ErrNotInBrowser rather than being ignored; Subprotocols,
+//     ReadLimit, HandshakeTimeout and CloseTimeout are honoured.
+//   - A connection that cannot be opened gives ErrDialFailed, with the
+//     close event's 1006: the browser does not tell a refused upgrade from
+//     an unreachable host.
+//   - The browser answers pings and sends none: there are no Ping, Pong or
+//     ping and pong handlers, and no heartbeat.
+//   - Messages arrive whole (text as a string, binary as an ArrayBuffer,
+//     each copied once into the slice ReadMessage returns); NextWriter
+//     buffers a message and sends it at Close. The read limit applies when
+//     the program reads: the browser has the message by then.
+//   - A page may send only close codes 1000 and 3000–4999 (Close returns
+//     ErrCloseCodeNotInBrowser for others); a message over the read limit
+//     is closed with 4009, CloseNow sends a close without a code, and a
+//     cancelled read closes the connection so.
+//   - Writes are queued by the browser; WriteMessage waits, within its
+//     context, while more than 16 MiB is unsent.
+//   - PreparedMessage, WriteCompressed, Stream, NetConn and the addresses
+//     have no browser counterpart and are not built there.
+//
 // # Memory
 //
 // An idle connection is a Conn of about 640 bytes and holds no pooled

@@ -1,4 +1,4 @@
-//go:build race
+//go:build !js && race
 
 package wsproto
 

@@ -1,3 +1,5 @@
+//go:build !js
+
 package wsproto
 
 // growStack grows the calling goroutine's stack from the smallest size Go

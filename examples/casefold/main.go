@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command casefold is a WebSocket server that answers every text message
 // with its case-folded form (Unicode full case folding, as Python's
 // str.casefold: "Straße" → "strasse"), with a page at / to try it from a

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command chat is a chat server with rooms, and its web page, on one port.
 //
 //	go run ./examples/chat -addr 127.0.0.1:9003

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command client is a command-line WebSocket client in the manner of wscat
 // and websocat: it sends each line of its standard input as a message and
 // prints each message that arrives, one per line.

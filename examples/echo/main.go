@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command echo is a WebSocket echo server: every message comes back as it
 // went, text as text and binary as binary. It is the target of the Autobahn
 // testsuite (testdata/autobahn) and serves a small page at / to try it from a

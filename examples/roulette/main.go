@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command roulette is a chat roulette: each visitor is paired at random with
 // another who has no partner, and what one writes only the other reads.
 // Next drops the partner for someone else; whoever is left alone waits for

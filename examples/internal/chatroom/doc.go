@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package chatroom is the chat of examples/chat and examples/chatcluster:
 // its rooms, names, history, page and HTTP API, described in the doc
 // comment of examples/chat. A Server holds the members connected to it

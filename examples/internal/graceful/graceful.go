@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package graceful is what the example servers share to end well: the
 // heartbeat's flags, a record of the open WebSockets, and a Serve that
 // stops promptly, telling every WebSocket client 1001 (going away).

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package gracefultest checks, for the examples' tests, that a server
 // stops promptly with every kind of client attached.
 package gracefultest
