@@ -208,7 +208,12 @@ func (c *Conn) onMessage(ev js.Value) {
 		typ = MessageText
 	}
 	c.mu.Lock()
-	c.queue = append(c.queue, received{typ, data})
+	// Once reads have failed, or the connection is closing with no read
+	// under way, what arrives is dropped, as natively: nothing would
+	// read it.
+	if c.readErr == nil && (!c.closing || c.reading.Load()) {
+		c.queue = append(c.queue, received{typ, data})
+	}
 	c.mu.Unlock()
 	c.wake()
 }
@@ -335,12 +340,32 @@ func (c *Conn) take(m received, dst []byte) (MessageType, []byte, error) {
 		js.CopyBytesToGo(dst, js.Global().Get("Uint8Array").New(m.data))
 		return MessageBinary, dst, nil
 	}
-	// syscall/js gives a string's length only by converting it.
-	s := m.data.String()
-	if limit > 0 && int64(len(s)) > limit {
+	// A string's length counts UTF-16 units, each at least one byte of
+	// UTF-8: past the limit, the text is refused unconverted. Otherwise
+	// the browser encodes it to UTF-8 and it is copied once into dst.
+	if limit > 0 && int64(jsObject.Invoke(m.data).Get("length").Int()) > limit {
 		return 0, nil, c.tooBig()
 	}
-	return MessageText, append(dst[:0], s...), nil
+	encoded := textEncoder().Call("encode", m.data)
+	n := encoded.Get("byteLength").Int()
+	if limit > 0 && int64(n) > limit {
+		return 0, nil, c.tooBig()
+	}
+	dst = grow(dst[:0], n)
+	js.CopyBytesToGo(dst, encoded)
+	return MessageText, dst, nil
+}
+
+var (
+	jsObject = js.Global().Get("Object")
+	encoder  js.Value
+	encOnce  sync.Once
+)
+
+// textEncoder returns the browser's TextEncoder, made once.
+func textEncoder() js.Value {
+	encOnce.Do(func() { encoder = js.Global().Get("TextEncoder").New() })
+	return encoder
 }
 
 func grow(b []byte, n int) []byte {
@@ -378,7 +403,10 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 // WriteMessage sends p as one message of type typ. Text must be valid
 // UTF-8 (ErrInvalidUTF8), since the browser sends a string. The browser
 // queues what it is given; WriteMessage waits, within ctx, while it holds
-// more than 16 MiB unsent.
+// more than 16 MiB unsent. Unlike a native Conn, a ctx that ends first
+// returns its error without closing the connection: the browser takes a
+// message whole or not at all, so none is cut short. Once the connection
+// is closing it returns ErrClosed, or the peer's *CloseError.
 func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
 	if typ != MessageText && typ != MessageBinary {
 		return ErrBadMessageType
@@ -425,7 +453,8 @@ func (c *Conn) writable() error {
 	switch {
 	case c.closeEv != nil:
 		return c.closeEv
-	case c.closing:
+	case c.closing, c.ws.Get("readyState").Int() != 1:
+		// Closing: a browser drops what it is given then, silently.
 		return ErrClosed
 	}
 	return nil
@@ -528,7 +557,7 @@ func (c *Conn) event() *CloseError {
 // at once. It returns ErrClosed if the connection was closed already.
 func (c *Conn) CloseNow() error {
 	c.mu.Lock()
-	if c.readErr == nil {
+	if c.readErr == nil && c.closeEv == nil {
 		c.readErr = &CloseError{Code: CloseAbnormalClosure, Err: ErrClosed}
 	}
 	if c.closing || c.closeEv != nil {

@@ -197,7 +197,9 @@
 //   - The browser answers pings and sends none: there are no Ping, Pong or
 //     ping and pong handlers, and no heartbeat.
 //   - Messages arrive whole (text as a string, binary as an ArrayBuffer,
-//     each copied once into the slice ReadMessage returns); NextWriter
+//     each copied once into the slice ReadMessage returns, text after the
+//     browser encoded it to UTF-8; text longer in UTF-16 units than the
+//     read limit is refused unconverted); NextWriter
 //     buffers a message and sends it at Close. The read limit applies when
 //     the program reads: the browser has the message by then.
 //   - A page may send only close codes 1000 and 3000–4999 (Close returns
@@ -208,6 +210,12 @@
 //     context, while more than 16 MiB is unsent.
 //   - PreparedMessage, WriteCompressed, Stream, NetConn and the addresses
 //     have no browser counterpart and are not built there.
+//   - The browser gives no backpressure on reads: messages the program has
+//     not read yet wait in a queue, as they would in the page's own
+//     WebSocket.
+//   - Dial, reads, Close and a write that waits need the browser's events:
+//     call them from a goroutine, never directly in a js.FuncOf callback,
+//     which holds the browser's event loop until it returns.
 //
 // # Memory
 //

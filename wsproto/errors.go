@@ -61,7 +61,9 @@ type HandshakeError = handshake.Error
 
 // ProtocolError reports that the peer broke RFC 6455 and that the connection
 // was failed: Code is the close code sent to the peer and Err the cause, one
-// of this package's sentinel errors.
+// of this package's sentinel errors. (In a browser, which may not send
+// 1009, a message over the read limit gives Code 1009 while the close frame
+// carries 4009.)
 type ProtocolError struct {
 	Code CloseCode
 	Err  error

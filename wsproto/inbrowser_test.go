@@ -111,11 +111,28 @@ func TestBrowserWASM(t *testing.T) {
 		}
 	}))
 	mux.Handle("GET /silent", wsproto.Handler(opts, func(c *wsproto.Conn, _ *http.Request) { readClose(c, "/silent") }))
+	mux.Handle("GET /bigtext", wsproto.Handler(opts, func(c *wsproto.Conn, _ *http.Request) {
+		defer c.CloseNow()
+		ok := c.WriteMessage(context.Background(), wsproto.MessageText, []byte(strings.Repeat("é", 512))) == nil &&
+			c.WriteMessage(context.Background(), wsproto.MessageText, []byte(strings.Repeat("é", 1024))) == nil
+		if ok {
+			_, _, _ = c.ReadMessage(context.Background(), nil)
+		}
+	}))
+	// /hang takes the request and never answers it.
+	hung := make(chan struct{})
+	mux.HandleFunc("GET /hang", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hung:
+		case <-r.Context().Done():
+		}
+	})
 	mux.HandleFunc("GET /refuse", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no WebSockets for you", http.StatusForbidden)
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
+	defer close(hung) // before srv.Close, which waits for the handlers
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -138,7 +155,10 @@ func TestBrowserWASM(t *testing.T) {
 	var console string
 	require.NoError(t, page.Eval(ctx, `window.consoleLines.join("\n")`, &console))
 	require.NoError(t, json.Unmarshal([]byte(raw), &results), "results %q; the page's console:\n%s", raw, console)
-	require.GreaterOrEqual(t, len(results), 16, "results %s; the page's console:\n%s", raw, console)
+	var finished int
+	require.NoError(t, page.Eval(ctx, `window.wasmFinished || 0`, &finished))
+	require.Equal(t, len(results), finished, "the program ended before its last case; results %s; the page's console:\n%s", raw, console)
+	require.GreaterOrEqual(t, len(results), 20, "results %s", raw)
 	for _, r := range results {
 		assert.True(t, r.OK, "%s: %s", r.Name, r.Detail)
 		t.Logf("in Chromium: %-45s ok=%v %s", r.Name, r.OK, r.Detail)

@@ -42,6 +42,7 @@ func main() {
 		out, _ := json.Marshal(results)
 		js.Global().Set("wasmResults", string(out))
 	}
+	js.Global().Set("wasmFinished", len(results)) // not reached after a panic
 	js.Global().Set("wasmDone", true)
 }
 
@@ -200,6 +201,28 @@ func cases() []testCase {
 			}
 			return nil
 		}},
+		testCase{"the server's close survives a later CloseNow", func(ctx context.Context) error {
+			c, err := dial(ctx, "/server-close", nil)
+			if err != nil {
+				return err
+			}
+			// A write fails once the close event is in; then CloseNow.
+			for c.WriteMessage(ctx, wsproto.MessageText, []byte("x")) == nil {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			if err := c.CloseNow(); !errors.Is(err, wsproto.ErrClosed) {
+				return fmt.Errorf("CloseNow: %v", err)
+			}
+			_, _, err = c.ReadMessage(ctx, nil)
+			if ce, ok := errors.AsType[*wsproto.CloseError](err); !ok || ce.Code != 4001 || ce.Reason != "bye from the server" {
+				return fmt.Errorf("read: %v", err)
+			}
+			return nil
+		}},
 		testCase{"subprotocol", func(ctx context.Context) error {
 			c, resp, err := wsproto.Dial(ctx, base+"/subprotocol", &wsproto.DialOptions{Subprotocols: []string{"chat.v1", "chat.v2"}})
 			if err != nil {
@@ -220,6 +243,33 @@ func cases() []testCase {
 			_, _, err = c.ReadMessage(ctx, nil)
 			pe, ok := errors.AsType[*wsproto.ProtocolError](err)
 			if !ok || pe.Code != wsproto.CloseMessageTooBig || !errors.Is(err, wsproto.ErrMessageTooBig) {
+				return fmt.Errorf("got %v", err)
+			}
+			return nil
+		}},
+		testCase{"read limit exceeded, text", func(ctx context.Context) error {
+			c, err := dial(ctx, "/bigtext", &wsproto.DialOptions{ReadLimit: 1024})
+			if err != nil {
+				return err
+			}
+			defer c.CloseNow()
+			// 1,024 bytes of UTF-8 pass; 2,048 fail, though they are only
+			// 1,024 UTF-16 units.
+			_, p, err := c.ReadMessage(ctx, nil)
+			if err != nil || len(p) != 1024 {
+				return fmt.Errorf("first: %d bytes, %v", len(p), err)
+			}
+			_, _, err = c.ReadMessage(ctx, nil)
+			if !errors.Is(err, wsproto.ErrMessageTooBig) {
+				return fmt.Errorf("second: %v", err)
+			}
+			return nil
+		}},
+		testCase{"Dial abandoned by its context", func(ctx context.Context) error {
+			dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel()
+			_, _, err := wsproto.Dial(dctx, base+"/hang", nil)
+			if !errors.Is(err, context.DeadlineExceeded) {
 				return fmt.Errorf("got %v", err)
 			}
 			return nil
