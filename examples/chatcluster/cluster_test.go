@@ -117,7 +117,7 @@ type node struct {
 // killed at the test's end if still running.
 func startNode(t testing.TB, args ...string) *node {
 	t.Helper()
-	if !slicesContains(args, "-addr") {
+	if !slices.Contains(args, "-addr") {
 		args = append(args, "-addr", "127.0.0.1:0")
 	}
 	n := &node{t: t, done: make(chan struct{}), logged: make(chan struct{})}
@@ -150,15 +150,6 @@ func startNode(t testing.TB, args ...string) *node {
 	line := n.waitLog(t, regexp.MustCompile(`msg=listening url=http://([0-9.:]+)/`), 30*time.Second)
 	n.addr = regexp.MustCompile(`http://([0-9.:]+)/`).FindStringSubmatch(line)[1]
 	return n
-}
-
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (n *node) lines() []string {
